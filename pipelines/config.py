@@ -1,0 +1,144 @@
+"""The run config: YAML validated by pydantic. Unknown keys, wrong types, missing paths, duplicate
+source names and unknown kinds are reported in one line that names the key, before work starts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from filters.config import FiltersConfig
+from filters.dedup.config import DedupConfig
+from pipelines.errors import ConfigError
+from pipelines.mixture_config import MixtureConfig
+from pipelines.strict import StrictModel
+from shards.config import ShardsConfig
+from tokenizer.config import TokenizerConfig
+
+SourceKind = Literal["web", "books", "encyclopedia", "code", "jsonl", "parquet"]
+
+
+class SourceConfig(StrictModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="unique; used in ids, stats and shards")
+    kind: SourceKind
+    paths: list[str] = Field(min_length=1, description="globs; local paths or fsspec URLs (s3://, gs://, https://)")
+    weight: float = Field(1.0, ge=0, description="share of tokens in the mixture (normalised over sources)")
+    max_epochs: float | None = Field(None, gt=0, description="overrides mixture.max_epochs for this source")
+    languages: list[str] | None = Field(None, description="allowed language codes; null = the filters' default")
+    text_field: str = Field("text", description="jsonl/parquet: the column holding the text")
+    id_field: str = Field("id", description="jsonl/parquet: the column holding the document id, when present")
+
+
+class ReadConfig(StrictModel):
+    """Limits applied while reading, so one bad file cannot take a worker down."""
+
+    max_doc_bytes: int = Field(5_000_000, gt=0, description="longer texts are truncated (reason counted)")
+    max_line_bytes: int = Field(1_000_000, gt=0, description="jsonl lines longer than this are dropped")
+    batch_rows: int = Field(1000, gt=0, description="documents per Arrow batch")
+    # StarCoder-style code rules (the Stack / BigCode preprocessing).
+    code_max_file_bytes: int = Field(1_000_000, gt=0)
+    code_max_line_length: int = Field(1000, gt=0)
+    code_max_mean_line_length: float = Field(100.0, gt=0)
+    code_min_alnum_fraction: float = Field(0.25, ge=0, le=1)
+
+
+class RuntimeConfig(StrictModel):
+    workers: int | None = Field(None, gt=0, description="actors per stage; null = the cluster's CPUs")
+    object_store_mb: int = Field(512, gt=0, description="local Ray only: object store size (spills to disk beyond)")
+    dashboard: bool = Field(False, description="local Ray only: start the dashboard (binds 127.0.0.1)")
+
+
+class Config(StrictModel):
+    output: str = Field(description="everything the run writes goes under here")
+    seed: int = 0
+    sources: list[SourceConfig] = Field(min_length=1)
+    read: ReadConfig = Field(default_factory=ReadConfig)
+    filters: FiltersConfig = Field(default_factory=FiltersConfig)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    mixture: MixtureConfig = Field(default_factory=MixtureConfig)
+    tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
+    shards: ShardsConfig = Field(default_factory=ShardsConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        seen: set[str] = set()
+        for s in sources:
+            if s.name in seen:
+                raise ValueError(f"duplicate source name {s.name!r}")
+            seen.add(s.name)
+        return sources
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> "Config":
+        if sum(s.weight for s in self.sources) <= 0:
+            raise ValueError("sources: at least one source needs a weight > 0")
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def section_hash(self, *keys: str) -> str:
+        """sha256 of the named top-level sections (plus the seed): what a stage's output depends on."""
+        data = self.model_dump(mode="json")
+        picked = {k: data[k] for k in keys}
+        picked["seed"] = self.seed
+        return hashlib.sha256(json.dumps(picked, sort_keys=True).encode()).hexdigest()
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "config"
+
+
+def _first_error(err: ValidationError) -> str:
+    e = err.errors()[0]
+    loc = _format_loc(e["loc"])
+    if e["type"] == "extra_forbidden":
+        return f"{loc}: unknown key"
+    if e["type"] == "missing":
+        return f"{loc}: required key is missing"
+    value = e.get("input")
+    shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
+    return f"{loc}: {e['msg']}{shown}"
+
+
+def parse_config(data: Any, base_dir: Path | None = None, check_paths: bool = True) -> Config:
+    """Validate a config mapping. Relative paths are resolved against `base_dir` (the cwd)."""
+    if not isinstance(data, dict):
+        raise ConfigError("config: expected a mapping of keys at the top level")
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_first_error(err)) from None
+    if check_paths:
+        from pipelines.sources.files import expand_paths
+
+        for i, src in enumerate(cfg.sources):
+            for j, pattern in enumerate(src.paths):
+                if not expand_paths([pattern], base_dir):
+                    raise ConfigError(f"sources.{i}.paths.{j}: no file matches {pattern!r}")
+    return cfg
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None, check_paths: bool = True) -> Config:
+    """Read a YAML config; `overrides` are top-level keys set from the command line."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} invalid YAML: {getattr(err, 'problem', err)}") from None
+    if isinstance(data, dict) and overrides:
+        data = {**data, **overrides}
+    return parse_config(data, Path.cwd(), check_paths)

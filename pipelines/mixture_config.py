@@ -1,0 +1,10 @@
+"""Config of the mixture stage (weighted sampling by tokens)."""
+
+from pydantic import Field
+
+from pipelines.strict import StageToggle
+
+
+class MixtureConfig(StageToggle):
+    target_tokens: int | None = Field(None, gt=0, description="token budget of the mix; null = every kept token once")
+    max_epochs: float = Field(4.0, gt=0, description="the most times a source's documents may repeat")

@@ -1,0 +1,189 @@
+"""Parts: the files a stage reads and writes, one per input partition, committed atomically.
+
+A stage's work folder holds `kept/PART.parquet`, `dropped/PART.parquet` and `stats/PART.json`. The
+stats file is written last and is the part's completion marker: on a rerun a part with a stats file
+is not redone. Part names come from the input (source and file index), never from the worker that
+wrote them, so outputs are the same for any number of workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.document import DROPPED_SCHEMA
+
+PARQUET_OPTS = dict(compression="zstd", compression_level=3, use_dictionary=["source"], write_statistics=True)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+
+
+@dataclass
+class PartStats:
+    """Counts for one part (or, merged, for a stage). `docs_in == docs_out + sum(dropped)` always."""
+
+    part: str = ""
+    source: str = ""
+    docs_in: int = 0
+    docs_out: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    # Counters that are not document drops: lines removed, PII replaced, texts truncated, ...
+    counters: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "part": self.part,
+            "source": self.source,
+            "docs_in": self.docs_in,
+            "docs_out": self.docs_out,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "dropped": dict(sorted(self.dropped.items())),
+            "counters": dict(sorted(self.counters.items())),
+            "seconds": round(self.seconds, 3),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "PartStats":
+        return cls(
+            part=d.get("part", ""),
+            source=d.get("source", ""),
+            docs_in=d["docs_in"],
+            docs_out=d["docs_out"],
+            bytes_in=d.get("bytes_in", 0),
+            bytes_out=d.get("bytes_out", 0),
+            dropped=Counter(d.get("dropped", {})),
+            counters=Counter(d.get("counters", {})),
+            seconds=d.get("seconds", 0.0),
+        )
+
+    def merge(self, other: "PartStats") -> "PartStats":
+        self.docs_in += other.docs_in
+        self.docs_out += other.docs_out
+        self.bytes_in += other.bytes_in
+        self.bytes_out += other.bytes_out
+        self.dropped.update(other.dropped)
+        self.counters.update(other.counters)
+        self.seconds += other.seconds
+        return self
+
+    def check(self) -> None:
+        lost = self.docs_in - self.docs_out - sum(self.dropped.values())
+        if lost:
+            raise AssertionError(f"accounting broken for {self.part or 'stage'}: {lost} documents neither kept nor dropped")
+
+
+class PartWriter:
+    """Streams kept documents and dropped records of one part to temporary files, then commits
+    both and the stats marker. Memory is bounded by one batch."""
+
+    def __init__(self, work: Path, part: str, source: str = ""):
+        self.work = work
+        self.part = part
+        self.stats = PartStats(part=part, source=source)
+        self._t0 = time.perf_counter()
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._schemas: dict[str, pa.Schema] = {}
+        self._tmp: dict[str, Path] = {}
+
+    def _final(self, kind: str) -> Path:
+        return self.work / kind / f"{self.part}.parquet"
+
+    def _write(self, kind: str, table: pa.Table) -> None:
+        if kind not in self._writers:
+            final = self._final(kind)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+            self._tmp[kind] = tmp
+            self._schemas[kind] = table.schema
+            self._writers[kind] = pq.ParquetWriter(tmp, table.schema, **PARQUET_OPTS)
+        elif table.schema != self._schemas[kind]:
+            table = table.cast(self._schemas[kind])
+        if table.num_rows:
+            self._writers[kind].write_table(table)
+
+    def write_kept(self, table: pa.Table) -> None:
+        self.stats.docs_out += table.num_rows
+        if "text" in table.column_names:
+            self.stats.bytes_out += _text_bytes(table)
+        self._write("kept", table)
+
+    def write_dropped(self, table: pa.Table) -> None:
+        import pyarrow.compute as pc
+
+        if table.num_rows:
+            for vc in pc.value_counts(table.column("reason")).to_pylist():
+                self.stats.dropped[vc["values"]] += vc["counts"]
+        self._write("dropped", table)
+
+    def count_in(self, docs: int, nbytes: int = 0) -> None:
+        self.stats.docs_in += docs
+        self.stats.bytes_in += nbytes
+
+    def commit(self, kept_schema: pa.Schema | None = None) -> PartStats:
+        """Close both files (creating empty ones with the right schema if nothing was written),
+        rename them into place, then write the stats marker."""
+        if "kept" not in self._writers and kept_schema is not None:
+            self._write("kept", kept_schema.empty_table())
+        if "dropped" not in self._writers:
+            self._write("dropped", DROPPED_SCHEMA.empty_table())
+        for kind, w in self._writers.items():
+            w.close()
+            os.replace(self._tmp[kind], self._final(kind))
+        self.stats.seconds = time.perf_counter() - self._t0
+        self.stats.check()
+        atomic_write_json(self.work / "stats" / f"{self.part}.json", self.stats.to_json())
+        return self.stats
+
+    def abort(self) -> None:
+        for kind, w in self._writers.items():
+            w.close()
+            self._tmp[kind].unlink(missing_ok=True)
+
+
+def _text_bytes(table: pa.Table) -> int:
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0:
+        return 0
+    return int(pc.sum(pc.binary_length(table.column("text"))).as_py() or 0)
+
+
+def text_bytes(table: pa.Table) -> int:
+    """UTF-8 bytes of the `text` column."""
+    return _text_bytes(table)
+
+
+def done_parts(work: Path) -> set[str]:
+    """Parts of a stage whose stats marker exists (committed)."""
+    d = work / "stats"
+    return {p.stem for p in d.glob("*.json")} if d.is_dir() else set()
+
+
+def load_part_stats(work: Path) -> list[PartStats]:
+    d = work / "stats"
+    return [PartStats.from_json(json.loads(p.read_text())) for p in sorted(d.glob("*.json"))] if d.is_dir() else []
+
+
+def kept_parts(work: Path) -> list[Path]:
+    return sorted((work / "kept").glob("*.parquet"))

@@ -1,0 +1,109 @@
+"""The read stage: every input path of every source becomes one part of documents.
+
+Ids: a reader's natural id (a jsonl `id`, a code file's repo/path) is kept; otherwise the id is
+`SOURCE/FILE_INDEX/RECORD_INDEX` from the sorted file list, so ids never depend on workers.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from pipelines.config import Config, ReadConfig, SourceConfig
+from pipelines.document import DOC_SCHEMA, documents_table, dropped_table
+from pipelines.parts import PartWriter
+from pipelines.sources.base import Doc, truncate_text
+from pipelines.sources.files import expand_paths
+from pipelines.sources.registry import get_reader
+from pipelines.stage import Stage, StageContext, StageResult, merge_parts
+from pipelines.step import Resources
+
+STAGE = "read"
+
+
+def read_specs(cfg: Config, base_dir: Path | None = None) -> list[dict[str, Any]]:
+    """One spec per input path: {"part", "source", "path", "file_index", "size"}."""
+    import fsspec
+
+    specs = []
+    for src in cfg.sources:
+        for i, path in enumerate(expand_paths(src.paths, base_dir)):
+            try:
+                fs, _, p = fsspec.core.get_fs_token_paths(path)
+                size = int(fs.size(p[0]) or 0) if fs.isfile(p[0]) else 0
+            except OSError:
+                size = 0
+            specs.append({"part": f"{src.name}-{i:05d}", "source": src.name, "path": path, "file_index": i, "size": size})
+    return specs
+
+
+class ReadPartTask:
+    """Reads one input path with its source's reader and commits one part."""
+
+    resources = Resources(cpus=1)
+
+    def __init__(self, sources: list[SourceConfig], read_cfg: ReadConfig, work: Path):
+        self.sources = {s.name: s for s in sources}
+        self.cfg = read_cfg
+        self.work = Path(work)
+
+    def setup(self) -> None:
+        pass
+
+    def run(self, spec: dict[str, Any]) -> dict[str, Any]:
+        src = self.sources[spec["source"]]
+        reader = get_reader(src.kind)
+        writer = PartWriter(self.work, spec["part"], src.name)
+        prefix = f"{src.name}/{spec['file_index']:05d}"
+        docs: list[dict] = []
+        drops: list[dict] = []
+        seen_ids: set[str] = set()
+        try:
+            for n, rec in enumerate(reader(spec["path"], src, self.cfg)):
+                rid = rec.id if rec.id is not None else f"{prefix}/{n:07d}"
+                if isinstance(rec, Doc):
+                    if rid in seen_ids:  # a natural id repeated inside one file
+                        drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": "duplicate_id"})
+                        continue
+                    seen_ids.add(rid)
+                    text, cut = truncate_text(rec.text, self.cfg.max_doc_bytes)
+                    if cut:
+                        writer.stats.counters["truncated_max_doc_bytes"] += 1
+                    meta = {"path": spec["path"], **rec.meta}
+                    docs.append({"id": rid, "source": src.name, "text": text, "meta": meta})
+                else:
+                    drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": rec.reason})
+                if len(docs) + len(drops) >= self.cfg.batch_rows:
+                    self._flush(writer, docs, drops)
+            self._flush(writer, docs, drops)
+            writer.stats.bytes_in = int(spec.get("size", 0))  # input bytes as stored (compressed)
+            return writer.commit(DOC_SCHEMA).to_json()
+        except BaseException:
+            writer.abort()
+            raise
+
+    @staticmethod
+    def _flush(writer: PartWriter, docs: list[dict], drops: list[dict]) -> None:
+        if not docs and not drops:
+            return
+        kept = documents_table(docs)
+        writer.count_in(len(docs) + len(drops), 0)
+        writer.write_kept(kept)
+        writer.write_dropped(dropped_table(drops))
+        docs.clear()
+        drops.clear()
+
+
+class ReadStage(Stage):
+    name = STAGE
+    config_keys = ("sources", "read")
+
+    def enabled(self, cfg: Config) -> bool:
+        return True
+
+    def run(self, ctx: StageContext) -> StageResult:
+        specs = read_specs(ctx.cfg, ctx.base_dir)
+        factory = functools.partial(ReadPartTask, ctx.cfg.sources, ctx.cfg.read, ctx.work)
+        parts = ctx.map_parts(factory, specs, label=STAGE)
+        return StageResult(stats=merge_parts(parts), parts=parts)

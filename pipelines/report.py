@@ -1,0 +1,94 @@
+"""report.json (per stage: docs in/out, dropped by reason, bytes, seconds; per source) and the
+summary table printed at the end of a run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+from pipelines.progress import console
+
+if TYPE_CHECKING:
+    from pipelines.run import Pipeline
+
+
+def build_report(pipe: "Pipeline", seconds: float) -> dict[str, Any]:
+    stages = []
+    per_source: dict[str, dict[str, Any]] = defaultdict(lambda: {"docs_in": 0, "docs_out": 0, "dropped": defaultdict(int)})
+    doc_stages = []
+    for name, res in pipe.results.items():
+        s = res.stats.to_json()
+        s["name"] = name
+        del s["part"], s["source"]
+        s["extra"] = res.extra
+        stages.append(s)
+        by_src: dict[str, dict[str, Any]] = defaultdict(lambda: {"docs_in": 0, "docs_out": 0, "dropped": defaultdict(int)})
+        for p in res.parts:
+            if not p.source:
+                continue
+            b = by_src[p.source]
+            b["docs_in"] += p.docs_in
+            b["docs_out"] += p.docs_out
+            for r, n in p.dropped.items():
+                b["dropped"][r] += n
+        s["sources"] = {k: {**v, "dropped": dict(v["dropped"])} for k, v in sorted(by_src.items())}
+        if res.parts and any(p.source for p in res.parts):
+            doc_stages.append((name, by_src))
+    # Per source over the whole curation: records read, documents kept, drops by stage:reason.
+    for i, (name, by_src) in enumerate(doc_stages):
+        for src, b in by_src.items():
+            ps = per_source[src]
+            if i == 0:
+                ps["docs_in"] = b["docs_in"]
+            ps["docs_out"] = b["docs_out"]
+            for r, n in b["dropped"].items():
+                ps["dropped"][f"{name}:{r}"] += n
+    first = stages[0] if stages else {"docs_in": 0}
+    total_dropped = sum(sum(s["dropped"].values()) for s in stages if s["name"] in dict(doc_stages))
+    final_docs = doc_stages[-1][1] if doc_stages else {}
+    kept = sum(b["docs_out"] for b in final_docs.values())
+    return {
+        "version": 1,
+        "output": str(pipe.output),
+        "seconds": round(seconds, 3),
+        "stages": stages,
+        "skipped_stages": pipe.skipped,
+        "sources": {k: {**v, "dropped": dict(sorted(v["dropped"].items()))} for k, v in sorted(per_source.items())},
+        "accounting": {
+            "records_in": first["docs_in"],
+            "documents": kept,
+            "dropped": total_dropped,
+            "balanced": first["docs_in"] == kept + total_dropped,
+        },
+    }
+
+
+def _top_reasons(dropped: dict[str, int], n: int = 3) -> str:
+    items = sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{r} {c:,}" for r, c in items[:n])
+    return shown + (f", +{len(items) - n} more" if len(items) > n else "")
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    t = Table(title=f"grist run: {report['output']}  ({report['seconds']:.1f} s)", title_justify="left")
+    for col in ("stage", "docs in", "kept", "dropped", "top reasons", "MB in", "MB out", "s", "docs/s"):
+        t.add_column(col, justify="left" if col in ("stage", "top reasons") else "right")
+    for s in report["stages"]:
+        secs = max(s["seconds"], 1e-9)
+        t.add_row(s["name"], f"{s['docs_in']:,}", f"{s['docs_out']:,}", f"{sum(s['dropped'].values()):,}",
+                  _top_reasons(s["dropped"]), f"{s['bytes_in'] / 1e6:,.2f}", f"{s['bytes_out'] / 1e6:,.2f}",
+                  f"{s['seconds']:.1f}", f"{s['docs_in'] / secs:,.0f}")
+    console.print(t)
+    if report["sources"]:
+        st = Table(title="per source", title_justify="left")
+        for col in ("source", "records", "documents", "kept %", "top reasons"):
+            st.add_column(col, justify="left" if col in ("source", "top reasons") else "right")
+        for name, s in report["sources"].items():
+            pct = 100.0 * s["docs_out"] / s["docs_in"] if s["docs_in"] else 0.0
+            st.add_row(name, f"{s['docs_in']:,}", f"{s['docs_out']:,}", f"{pct:.1f}", _top_reasons(s["dropped"]))
+        console.print(st)
+    a = report["accounting"]
+    ok = "[green]balanced" if a["balanced"] else "[red]NOT balanced"
+    console.print(f"accounting: {a['records_in']:,} records = {a['documents']:,} documents + {a['dropped']:,} dropped  {ok}")

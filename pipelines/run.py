@@ -1,0 +1,175 @@
+"""The stage graph: read -> filters -> dedup -> (publish documents/) -> mixture -> tokenizer -> shards.
+
+Layout under `output`: `_work/NN-STAGE/` per stage (parts + markers), `documents/` (the final kept
+documents), `dropped/STAGE/` (every dropped record with its reason), `report.json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from pipelines import __version__
+from pipelines.config import Config
+from pipelines.parts import PartStats, atomic_write_json, kept_parts
+from pipelines.progress import log
+from pipelines.stage import Stage, StageContext, StageResult
+
+# Stage classes in run order. A stage module that does not exist yet is skipped (the issue that
+# adds it has not landed); any other import error fails loudly.
+STAGE_CLASSES = [
+    "pipelines.read_stage:ReadStage",
+    "filters.stage:FilterStage",
+    "filters.dedup.stage:DedupStage",
+    "pipelines.mixture:MixtureStage",
+    "tokenizer.stage:TokenizerStage",
+    "shards.stage:ShardStage",
+]
+
+
+def load_stages() -> list[Stage]:
+    stages = []
+    for spec in STAGE_CLASSES:
+        module, cls = spec.split(":")
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name == module:
+                continue
+            raise
+        stages.append(getattr(mod, cls)())
+    return stages
+
+
+def _chain_hash(prev: str, cfg: Config, stage: Stage) -> str:
+    h = hashlib.sha256()
+    h.update(prev.encode())
+    h.update(stage.name.encode())
+    h.update(__version__.encode())
+    h.update(cfg.section_hash(*stage.config_keys).encode())
+    return h.hexdigest()
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _publish_folder(parts: list[Path], dest: Path) -> None:
+    """Make `dest` hold exactly `parts` (hard links; the stage folders keep the originals)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    for p in parts:
+        _link_or_copy(p, dest / p.name)
+
+
+class Pipeline:
+    def __init__(self, cfg: Config, workers: int | None = None, base_dir: Path | None = None):
+        self.cfg = cfg
+        self.output = Path(cfg.output)
+        self.workers = workers or cfg.runtime.workers
+        self.base_dir = base_dir or Path.cwd()
+        self.results: dict[str, StageResult] = {}
+        self.skipped: list[str] = []
+
+    def run(self) -> dict[str, Any]:
+        from pipelines.runner import ensure_ray
+
+        ensure_ray(self.cfg.runtime)
+        self.output.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.output / "config.json", self.cfg.model_dump(mode="json"))
+        t_run = time.perf_counter()
+        prev_hash = ""
+        inputs: list[Path] = []
+        published = False
+        for idx, stage in enumerate(load_stages()):
+            if not stage.documents and not published:
+                self._publish(inputs)
+                inputs = kept_parts_of(self.output / "documents")
+                published = True
+            if not stage.enabled(self.cfg):
+                self.skipped.append(stage.name)
+                continue
+            prev_hash = _chain_hash(prev_hash, self.cfg, stage)
+            work = self.output / "_work" / f"{idx:02d}-{stage.name}"
+            result = self._run_stage(stage, work, inputs, prev_hash)
+            self.results[stage.name] = result
+            if stage.documents:
+                inputs = kept_parts(work)
+        if not published:
+            self._publish(inputs)
+        report = self.report(time.perf_counter() - t_run)
+        atomic_write_json(self.output / "report.json", report)
+        _write_html_report(self.output, report)
+        return report
+
+    def _run_stage(self, stage: Stage, work: Path, inputs: list[Path], stage_hash: str) -> StageResult:
+        marker = work / "_SUCCESS.json"
+        if marker.exists():
+            done = json.loads(marker.read_text())
+            if done.get("hash") == stage_hash:
+                log(f"[dim]{stage.name}: up to date, skipped (delete {marker} to redo)")
+                res = done["result"]
+                return StageResult(stats=PartStats.from_json(res["stats"]),
+                                   parts=[PartStats.from_json(p) for p in res["parts"]], extra=res["extra"])
+        cfg_file = work / "_CONFIG.json"
+        if work.exists() and (not cfg_file.exists() or json.loads(cfg_file.read_text()).get("hash") != stage_hash):
+            shutil.rmtree(work)  # config changed: this stage's old outputs are invalid
+        work.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(cfg_file, {"hash": stage_hash, "stage": stage.name})
+        t0 = time.perf_counter()
+        ctx = StageContext(cfg=self.cfg, output=self.output, work=work, inputs=inputs, stage_hash=stage_hash,
+                           workers=self.workers, base_dir=self.base_dir)
+        result = stage.run(ctx)
+        result.stats.seconds = time.perf_counter() - t0
+        result.stats.part = stage.name
+        result.stats.check()
+        atomic_write_json(marker, {"hash": stage_hash, "result": {
+            "stats": result.stats.to_json(), "parts": [p.to_json() for p in result.parts], "extra": result.extra}})
+        return result
+
+    def _publish(self, inputs: list[Path]) -> None:
+        _publish_folder(inputs, self.output / "documents")
+        dropped_root = self.output / "dropped"
+        if dropped_root.exists():
+            shutil.rmtree(dropped_root)
+        for work in sorted((self.output / "_work").glob("*")):
+            name = work.name.split("-", 1)[1]
+            if name in self.results and (work / "dropped").is_dir():
+                _publish_folder(sorted((work / "dropped").glob("*.parquet")), dropped_root / name)
+
+    def report(self, seconds: float) -> dict[str, Any]:
+        from pipelines.report import build_report
+
+        return build_report(self, seconds)
+
+
+def kept_parts_of(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.parquet"))
+
+
+def _write_html_report(output: Path, report: dict[str, Any]) -> None:
+    """report.html comes from the shards/stats module when it is there (the shards issue)."""
+    try:
+        from shards.html import write_run_report
+    except ModuleNotFoundError as err:
+        if err.name not in ("shards.html",):
+            raise
+        return
+    write_run_report(output, report)
+
+
+def run_pipeline(cfg: Config, workers: int | None = None) -> dict[str, Any]:
+    return Pipeline(cfg, workers=workers).run()

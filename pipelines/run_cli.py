@@ -1,0 +1,27 @@
+"""Run the configured stages: grist run CONFIG.yaml [--output DIR] [--workers N]."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", help="YAML config")
+    p.add_argument("--output", help="override the config's `output`")
+    p.add_argument("--workers", type=int, help="actors per stage (default: the cluster's CPUs)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from pipelines.config import load_config
+    from pipelines.errors import ConfigError
+
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError("--workers: must be >= 1")
+    overrides = {"output": args.output} if args.output else None
+    cfg = load_config(args.config, overrides)  # fails fast, before Ray starts
+    from pipelines.report import print_summary
+    from pipelines.run import run_pipeline
+
+    report = run_pipeline(cfg, workers=args.workers)
+    print_summary(report)
+    return 0 if report["accounting"]["balanced"] else 1

@@ -1,0 +1,47 @@
+"""Path globbing and opening, local and remote (s3://, gs://, https://) through one code path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+
+import fsspec
+
+
+def _is_url(path: str) -> bool:
+    return "://" in path
+
+
+def expand_paths(patterns: list[str], base_dir: Path | None = None) -> list[str]:
+    """Expand globs to a sorted, de-duplicated list of files (directories kept for `code` trees).
+
+    Sorted so that file order, and with it every document id, does not depend on the listing order
+    of the filesystem.
+    """
+    out: set[str] = set()
+    for pattern in patterns:
+        if not _is_url(pattern) and base_dir is not None and not Path(pattern).is_absolute():
+            pattern = str(base_dir / pattern)
+        fs, _, _ = fsspec.core.get_fs_token_paths(pattern)
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        if any(ch in pattern for ch in "*?["):
+            matches = fs.glob(pattern)
+        else:
+            matches = [pattern] if fs.exists(pattern) else []
+        for m in matches:
+            m = str(m)
+            if protocol not in ("file", "local") and not _is_url(m):
+                m = f"{protocol}://{m}"
+            out.add(m)
+    return sorted(out)
+
+
+def open_binary(path: str) -> IO[bytes]:
+    """Open a local path or URL for reading raw bytes (no transparent decompression: readers
+    decompress themselves so that a truncated stream is detected and counted)."""
+    return fsspec.open(path, "rb").open()
+
+
+def is_dir(path: str) -> bool:
+    fs, _, paths = fsspec.core.get_fs_token_paths(path)
+    return fs.isdir(paths[0])
