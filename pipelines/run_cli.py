@@ -9,6 +9,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="YAML config")
     p.add_argument("--output", help="override the config's `output`")
     p.add_argument("--workers", type=int, help="actors per stage (default: the cluster's CPUs)")
+    p.add_argument("--until", metavar="STAGE", help="stop after this stage (read, filters, dedup, mixture, tokenizer, shards)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -22,6 +23,6 @@ def main(args: argparse.Namespace) -> int:
     from pipelines.report import print_summary
     from pipelines.run import run_pipeline
 
-    report = run_pipeline(cfg, workers=args.workers)
+    report = run_pipeline(cfg, workers=args.workers, until=args.until)
     print_summary(report)
     return 0 if report["accounting"]["balanced"] else 1

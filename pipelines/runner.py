@@ -40,6 +40,7 @@ def ensure_ray(runtime: RuntimeConfig | None = None) -> None:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
         return
     ray.init(
+        address="local",  # a new local instance, never a `ray start` cluster found on the machine
         include_dashboard=runtime.dashboard,
         dashboard_host="127.0.0.1",
         object_store_memory=runtime.object_store_mb * 1024 * 1024,

@@ -1,0 +1,74 @@
+"""Source reader throughput: generates a few MB per source kind in a temp dir (the test fixtures'
+generators), runs each reader in this process and prints docs/s, MB/s of input as stored (compressed)
+and MB/s of text produced (what the later stages see).
+
+    .venv/bin/python benchmarks/bench_sources.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipelines.config import ReadConfig, SourceConfig  # noqa: E402
+from pipelines.sources.base import Doc  # noqa: E402
+from pipelines.sources.registry import get_reader  # noqa: E402
+from tests.sources.fixtures import (article_wikitext, book_body, gutenberg_text, paragraph, python_module,  # noqa: E402
+                                    web_records, wet_records, wiki_page, write_epub, write_tree, write_warc, write_wiki)
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+
+
+def build(d: Path) -> dict[str, tuple[str, list[Path]]]:
+    """kind label -> (source kind, input paths)."""
+    (d / "books").mkdir()
+    for i in range(40):
+        (d / f"books/b{i:02d}.txt").write_text(gutenberg_text(f"Book {i}", book_body(i, chapters=8, paras=10)))
+    epubs = [write_epub(d / f"books/e{i:02d}.epub", {f"c{k}.xhtml": "\n\n".join(paragraph(i * 50 + k * 5 + p) for p in range(10))
+                                                      for k in range(8)}, [f"c{k}.xhtml" for k in reversed(range(8))])
+             for i in range(60)]
+    wiki = write_wiki(d / "wiki.xml.bz2", [wiki_page(f"P{i}", article_wikitext(i), i) for i in range(1500)], "bz2")
+    repo = write_tree(d / "repo", {f"pkg{i % 20}/mod{i}.py": python_module(i, functions=8) for i in range(600)})
+    return {
+        "web (warc.gz)": ("web", [write_warc(d / "a.warc.gz", web_records(1500))]),
+        "web (wet.gz)": ("web", [write_warc(d / "a.warc.wet.gz", wet_records(3000))]),
+        "books (txt)": ("books", sorted((d / "books").glob("*.txt"))),
+        "books (epub)": ("books", epubs),
+        "encyclopedia (bz2)": ("encyclopedia", [wiki]),
+        "code (tree)": ("code", [repo]),
+    }
+
+
+def main() -> None:
+    cfg = ReadConfig()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, (kind, paths) in build(Path(tmp)).items():
+            src = SourceConfig(name="bench", kind=kind, paths=["unused"])
+            reader = get_reader(kind)
+            size = sum(_size(p) for p in paths)
+            t0 = time.perf_counter()
+            docs = drops = text_bytes = 0
+            for p in paths:
+                for rec in reader(str(p), src, cfg):
+                    if isinstance(rec, Doc):
+                        docs += 1
+                        text_bytes += len(rec.text.encode())
+                    else:
+                        drops += 1
+            secs = time.perf_counter() - t0
+            rows.append((label, docs, drops, size / 1e6, text_bytes / 1e6, secs))
+    print(f"{'source':<20} {'docs':>6} {'drops':>6} {'MB in':>7} {'MB text':>8} {'s':>6} {'docs/s':>9} {'MB in/s':>8} {'MB text/s':>9}")
+    for label, docs, drops, mb, mb_text, secs in rows:
+        print(f"{label:<20} {docs:>6} {drops:>6} {mb:>7.2f} {mb_text:>8.2f} {secs:>6.2f} {docs / secs:>9,.0f} "
+              f"{mb / secs:>8.2f} {mb_text / secs:>9.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Heuristic rules in the spirit of Gopher (quality, repetition), C4 (line cleaning, lorem ipsum)
+and FineWeb. Reason strings follow datatrove's (`gopher_short_doc`, ...). All CJK-aware through
+`filters.text`: Han/kana characters are words, wide characters are two columns wide.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from filters.base import FilterDoc, Filter, LineFilter, Verdict
+from filters.config import (C4Config, FineWebConfig, GopherQualityConfig, GopherRepetitionConfig,
+                            LinesConfig)
+from filters.text import (cjk_count, display_width, ends_sentence, is_cjk_word, nonempty_lines,
+                          script_language, sentence_count, words)
+
+# Gopher's English stop words, and the most frequent function characters of Chinese / Japanese.
+STOP_WORDS = {
+    "en": frozenset({"the", "be", "to", "of", "and", "that", "have", "with"}),
+    "zh": frozenset("的了是在和有我不这也就都"),
+    "ja": frozenset("のにはをたがでてとし"),
+}
+BULLETS = ("•", "●", "○", "▪", "■", "□", "◦", "‣", "⁃", "-", "*", "·", "»", "➤", "✓")
+POLICY_PHRASES = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
+                  "use cookies", "隐私政策", "使用条款", "隐私条款", "利用規約", "プライバシーポリシー")
+
+
+def doc_words(doc: FilterDoc) -> list[str]:
+    return doc.cached("words", words)
+
+
+def doc_lines(doc: FilterDoc) -> list[str]:
+    return doc.cached("lines", nonempty_lines)
+
+
+def doc_language(doc: FilterDoc) -> str | None:
+    """lid's answer when it ran, else a guess from the script (None = Latin etc.: assume en)."""
+    if doc.lang is not None:
+        return doc.lang
+    return doc.cached("script_lang", script_language) or "en"
+
+
+class C4LineFilter(LineFilter):
+    """C4 line cleaning: lines without terminal punctuation, too short, holding an absurd
+    'word', mentioning javascript, or cookie / policy notices are removed."""
+
+    name = "c4_lines"
+    Config = LinesConfig
+
+    def keep_line(self, line: str) -> Verdict:
+        c = self.cfg
+        stripped = line.strip()
+        if c.require_terminal_punct and not ends_sentence(stripped):
+            return False, "c4_no_terminal_punct"
+        if c.min_words_per_line is not None or c.max_word_length is not None:
+            ws = words(stripped)
+            if c.min_words_per_line is not None and len(ws) < c.min_words_per_line:
+                return False, "c4_too_few_words"
+            if c.max_word_length is not None and ws and max(map(len, ws)) > c.max_word_length:
+                return False, "c4_long_word"
+        low = stripped.lower()
+        if c.javascript and "javascript" in low:
+            return False, "c4_javascript"
+        if c.policy and any(p in low for p in POLICY_PHRASES):
+            return False, "c4_policy"
+        return True
+
+
+class C4Filter(Filter):
+    name = "c4"
+    Config = C4Config
+
+    def keep(self, doc: FilterDoc) -> Verdict:
+        c = self.cfg
+        low = doc.text.lower()
+        if c.lorem_ipsum and "lorem ipsum" in low:
+            return False, "c4_lorem_ipsum"
+        if c.curly_bracket and "{" in doc.text:
+            return False, "c4_curly_bracket"
+        if c.min_sentences is not None and sentence_count(doc.text) < c.min_sentences:
+            return False, "c4_too_few_sentences"
+        return True
+
+
+class GopherQualityFilter(Filter):
+    name = "gopher_quality"
+    Config = GopherQualityConfig
+
+    def keep(self, doc: FilterDoc) -> Verdict:
+        c = self.cfg
+        ws = doc_words(doc)
+        n = len(ws)
+        if c.min_doc_words is not None and n < c.min_doc_words:
+            return False, "gopher_short_doc"
+        if c.max_doc_words is not None and n > c.max_doc_words:
+            return False, "gopher_long_doc"
+        # Mean word length only means something for space-separated words: CJK characters are
+        # left out, and a mostly-CJK document skips the rule.
+        latin = [w for w in ws if not is_cjk_word(w)] if cjk_count(doc.text) else ws
+        if len(latin) * 2 >= n and latin:
+            avg = sum(map(len, latin)) / len(latin)
+            if c.min_avg_word_length is not None and avg < c.min_avg_word_length:
+                return False, "gopher_below_avg_word_length"
+            if c.max_avg_word_length is not None and avg > c.max_avg_word_length:
+                return False, "gopher_above_avg_word_length"
+        text = doc.text
+        if c.max_symbol_word_ratio is not None:
+            symbols = text.count("#") + text.count("...") + text.count("…")
+            if symbols / max(n, 1) > c.max_symbol_word_ratio:
+                return False, "gopher_too_many_symbols"
+        lines = doc_lines(doc)
+        if lines and c.max_bullet_lines_ratio is not None:
+            if sum(ln.startswith(BULLETS) for ln in lines) / len(lines) > c.max_bullet_lines_ratio:
+                return False, "gopher_too_many_bullets"
+        if lines and c.max_ellipsis_lines_ratio is not None:
+            if sum(ln.endswith(("...", "…")) for ln in lines) / len(lines) > c.max_ellipsis_lines_ratio:
+                return False, "gopher_too_many_end_ellipsis"
+        if c.min_alpha_words_ratio is not None and n:
+            if sum(any(ch.isalpha() for ch in w) for w in ws) / n < c.min_alpha_words_ratio:
+                return False, "gopher_below_alpha_threshold"
+        if c.min_stop_words is not None:
+            stops = STOP_WORDS.get(doc_language(doc))
+            if stops is not None and sum(w.lower() in stops for w in ws) < c.min_stop_words:
+                return False, "gopher_enough_stop_words"
+        return True
+
+
+def _dup_fracs(units: list[str]) -> tuple[float, float]:
+    """(share of units that repeat an earlier one, share of their characters)."""
+    seen: set[str] = set()
+    dup = dup_chars = 0
+    for u in units:
+        if u in seen:
+            dup += 1
+            dup_chars += len(u)
+        else:
+            seen.add(u)
+    total_chars = sum(map(len, units)) or 1
+    return dup / max(len(units), 1), dup_chars / total_chars
+
+
+def _top_ngram_share(ws: list[str], n: int, total_chars: int) -> float:
+    grams = Counter(zip(*(ws[i:] for i in range(n))))
+    if not grams:
+        return 0.0
+    gram, count = grams.most_common(1)[0]
+    return sum(map(len, gram)) * count / total_chars
+
+
+def _dup_ngram_share(ws: list[str], n: int, total_chars: int) -> float:
+    """Characters covered by repeated n-grams (a repeat is counted once, then skipped over)."""
+    seen: set[tuple[str, ...]] = set()
+    dup_chars, i = 0, 0
+    while i <= len(ws) - n:
+        gram = tuple(ws[i:i + n])
+        if gram in seen:
+            dup_chars += sum(map(len, gram))
+            i += n
+        else:
+            seen.add(gram)
+            i += 1
+    return dup_chars / total_chars
+
+
+class GopherRepetitionFilter(Filter):
+    name = "gopher_repetition"
+    Config = GopherRepetitionConfig
+
+    def keep(self, doc: FilterDoc) -> Verdict:
+        c = self.cfg
+        paragraphs = [p.strip() for p in doc.text.split("\n\n") if p.strip()]
+        for units, frac_max, char_max, what in (
+            (paragraphs, c.dup_para_frac, c.dup_para_char_frac, "para"),
+            (doc_lines(doc), c.dup_line_frac, c.dup_line_char_frac, "line"),
+        ):
+            frac, char_frac = _dup_fracs(units)
+            if frac_max is not None and frac > frac_max:
+                return False, f"gopher_dup_{what}_frac"
+            if char_max is not None and char_frac > char_max:
+                return False, f"gopher_dup_{what}_char_frac"
+        ws = doc_words(doc)
+        total = sum(map(len, ws)) or 1
+        # A CJK "word" is one character; scaling n keeps an n-gram about as long as n words.
+        scale = c.cjk_ngram_scale if doc_language(doc) in ("zh", "ja") else 1
+        for n, limit in sorted(c.top_n_grams.items()):
+            if limit is not None and _top_ngram_share(ws, n * scale, total) > limit:
+                return False, f"gopher_top_{n}_gram"
+        for n, limit in sorted(c.dup_n_grams.items()):
+            if limit is not None and _dup_ngram_share(ws, n * scale, total) > limit:
+                return False, f"gopher_dup_{n}_gram"
+        return True
+
+
+class FineWebFilter(Filter):
+    name = "fineweb"
+    Config = FineWebConfig
+
+    def keep(self, doc: FilterDoc) -> Verdict:
+        c = self.cfg
+        lines = doc_lines(doc)
+        if not lines:
+            return True
+        if c.min_line_punct_ratio is not None:
+            if sum(map(ends_sentence, lines)) / len(lines) < c.min_line_punct_ratio:
+                return False, "fineweb_line_punct_ratio"
+        if c.max_short_line_ratio is not None:
+            short = sum(display_width(ln) <= c.short_line_width for ln in lines)
+            if short / len(lines) > c.max_short_line_ratio:
+                return False, "fineweb_short_line_ratio"
+        if c.max_char_dup_ratio is not None:
+            if _dup_fracs(lines)[1] > c.max_char_dup_ratio:
+                return False, "fineweb_char_dup_ratio"
+        if c.max_list_ratio is not None:
+            if doc.text.count("\n") / max(len(doc_words(doc)), 1) > c.max_list_ratio:
+                return False, "fineweb_list_ratio"
+        return True

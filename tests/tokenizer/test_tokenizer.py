@@ -1,0 +1,93 @@
+"""Byte-level BPE: byte-exact round trips, determinism, the training sample, a given tokenizer."""
+
+import hashlib
+import json
+import random
+
+import pytest
+
+from pipelines.errors import ConfigError
+from shards.format import Manifest
+from tests.conftest import make_config, run_config
+from tests.shards.corpus import chinese, code, english, full_run
+from tokenizer.config import EOT, TokenizerConfig
+from tokenizer.train import eot_id, tokenizer_json, train_bpe
+
+MIXED = [
+    "Hello, world! The quick brown fox — “quotes” and naïve café.",
+    "数据管道把文本变成训练用的词元。中文、日本語のテキスト、한국어도 됩니다！",
+    "emoji 😀👍🏽👨‍👩‍👧‍👦 flags 🇫🇷 and symbols ∑∫√ ✓",
+    "def f(x):\n\treturn {'a': [1, 2, 3]}  # tabs\tand  double  spaces\r\n",
+    "  leading spaces, trailing spaces   \n\n\nblank lines, e\u0301 combining, \u200b zero width, \x00\x07 controls",
+    f"an {EOT} in the middle of text",
+]
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    rng = random.Random(0)
+    return [g(rng) for _ in range(300) for g in (english, chinese, code)] + MIXED
+
+
+@pytest.fixture(scope="module")
+def tok(corpus):
+    return train_bpe(corpus, TokenizerConfig(vocab_size=400))
+
+
+def test_round_trip_is_byte_exact(tok):
+    for text in MIXED + ["", "x", "\U0010ffff", "ﬁ ligature, ＡＢＣ full width"]:
+        ids = tok.encode(text, add_special_tokens=False).ids
+        assert tok.decode(ids, skip_special_tokens=False).encode() == text.encode()
+        assert all(0 <= i < tok.get_vocab_size() for i in ids)
+
+
+def test_special_token_and_vocab(tok):
+    assert eot_id(tok) == 0
+    assert tok.encode(EOT).ids == [0]
+    assert 257 <= tok.get_vocab_size() <= 400
+
+
+def test_two_trainings_give_identical_json(corpus, tok):
+    assert tokenizer_json(train_bpe(corpus, TokenizerConfig(vocab_size=400))) == tokenizer_json(tok)
+
+
+def test_pre_tokenizer_options(corpus):
+    t = train_bpe(corpus, TokenizerConfig(vocab_size=400, split_digits=True))
+    ids = t.encode("year 20241", add_special_tokens=False).ids
+    assert [t.id_to_token(i) for i in ids[-5:]] == list("20241")
+    assert t.decode(ids) == "year 20241"
+
+
+def test_config_requires_eot(tmp_path):
+    with pytest.raises(ConfigError, match="tokenizer.special_tokens"):
+        make_config(tmp_path, [{"name": "a", "kind": "jsonl", "paths": [str(tmp_path)]}],
+                    tokenizer={"special_tokens": ["<pad>"]})
+
+
+def test_trained_in_a_run_on_a_recorded_sample(ray_local, tmp_path_factory):
+    cfg, report, out = full_run(tmp_path_factory, workers=1)
+    tdir = out / "tokenizer"
+    info = json.loads((tdir / "info.json").read_text())
+    assert info["sha256"] == hashlib.sha256((tdir / "tokenizer.json").read_bytes()).hexdigest()
+    assert info["vocab_size"] <= 512 and info["eot_id"] == 0
+    lines = (tdir / "sample_ids.txt").read_text().splitlines()
+    assert len(lines) == info["sample_documents"] > 0
+    assert len(set(lines)) == len(lines)
+    assert {ln.split("\t")[0] for ln in lines} == {"web", "zh", "code"}  # drawn from every source
+    assert info["sample_chars"] <= cfg.tokenizer.sample_chars
+    assert Manifest.load(out / "shards").tokenizer_sha256 == info["sha256"]
+
+
+def test_a_given_tokenizer_json_is_used(ray_local, tmp_path, tmp_path_factory):
+    _, _, trained = full_run(tmp_path_factory, workers=1)
+    given = trained / "tokenizer" / "tokenizer.json"
+    from tests.shards.corpus import make_sources
+
+    srcs = make_sources(tmp_path / "data", {"web": 40, "zh": 20}, {"web": 1.0, "zh": 1.0}, files=1)
+    cfg = make_config(tmp_path, srcs, tokenizer={"enabled": False, "path": str(given)},
+                      shards={"tokens_per_shard": 10_000, "val_fraction": 0.0})
+    run_config(cfg, workers=1)
+    m = Manifest.load(tmp_path / "out" / "shards")
+    assert m.tokenizer_sha256 == hashlib.sha256(given.read_bytes()).hexdigest()
+    # no mixture stage: every kept document exactly once
+    assert sum(s.documents for s in m.shards) == 60 and {s.split for s in m.shards} == {"train"}

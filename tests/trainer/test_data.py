@@ -1,0 +1,117 @@
+"""The shard loader: zero copy, correct streams, pure sample order, disjoint ranks, weights, refusals."""
+
+from __future__ import annotations
+
+import gc
+import shutil
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from pipelines.errors import ConfigError
+from shards.format import Manifest, open_shard
+from trainer.data import TrainLoader, open_split, parse_weights, val_windows
+
+
+def _documents(folder, split):
+    """{source: concatenated tokens of its documents in shard order}, the slow obvious way."""
+    out: dict[str, list[int]] = {}
+    for info in Manifest.load(folder).files(split):
+        t = open_shard(folder / info.file)
+        for src, toks in zip(t.column("source").to_pylist(), t.column("tokens").to_pylist()):
+            out.setdefault(src, []).extend(toks)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def test_open_is_zero_copy_and_streams_match_documents(shards):
+    gc.collect()
+    before = pa.total_allocated_bytes()
+    data = open_split(shards, "train")
+    gc.collect()
+    assert pa.total_allocated_bytes() - before == 0
+    assert all(not seg.flags.owndata for seg in data.segments)  # views of the mapped files
+    expected = _documents(shards, "train")
+    assert sorted(data.streams) == ["books", "code", "web"]
+    for name, stream in data.streams.items():
+        full = expected[name]
+        assert stream.tokens == len(full)
+        # A read crossing many document and shard boundaries equals the concatenation.
+        out = np.empty(len(full) - 7, dtype=np.int64)
+        stream.read(data.segments, 7, out)
+        assert np.array_equal(out, full[7:])
+    assert data.tokens == sum(s.tokens for s in Manifest.load(shards).files("train"))
+
+
+def test_sample_order_is_a_pure_function_of_seed_step_rank(shards):
+    data = open_split(shards, "train")
+    a = TrainLoader(data, 32, 8, seed=1, rank=0, world_size=2)
+    b = TrainLoader(open_split(shards, "train"), 32, 8, seed=1, rank=0, world_size=2)
+    assert np.array_equal(a.batch_numpy(5, 1), b.batch_numpy(5, 1))
+    assert a.positions(5, 1) != a.positions(6, 1) != a.positions(5, 0)
+    assert a.positions(5) != TrainLoader(data, 32, 8, seed=2, rank=0, world_size=2).positions(5)
+    x, y = a.batch(3)
+    assert x.shape == y.shape == (8, 32) and str(x.dtype) == "torch.int64"
+    assert np.array_equal(x[:, 1:].numpy(), y[:, :-1].numpy())  # y is x shifted by one
+
+
+def test_ranks_draw_from_disjoint_slices(shards):
+    data = open_split(shards, "train")
+    T = 32
+    seen = []
+    for rank in range(3):
+        loader = TrainLoader(data, T, 8, seed=0, rank=rank, world_size=3)
+        seen.append({(s, p + i) for step in range(20) for s, p in loader.positions(step) for i in range(T + 1)})
+    assert not (seen[0] & seen[1]) and not (seen[0] & seen[2]) and not (seen[1] & seen[2])
+
+
+def test_source_weights(shards):
+    data = open_split(shards, "train")
+    only_code = TrainLoader(data, 32, 8, weights=parse_weights("code=1", list(data.streams)))
+    assert {s for step in range(10) for s, _ in only_code.positions(step)} == {"code"}
+    mix = TrainLoader(data, 32, 8, weights=parse_weights("web=3,books=1", list(data.streams)))
+    drawn = [s for step in range(200) for s, _ in mix.positions(step)]
+    assert "code" not in drawn
+    assert 0.7 < drawn.count("web") / len(drawn) < 0.8
+    with pytest.raises(ConfigError, match="unknown source"):
+        parse_weights("news=1", list(data.streams))
+    with pytest.raises(ConfigError, match="NAME=WEIGHT"):
+        parse_weights("web", list(data.streams))
+
+
+def test_val_windows_cover_each_source_once_across_ranks(shards):
+    data = open_split(shards, "val")
+    per_rank = [val_windows(data, 32, rank, 2) for rank in range(2)]
+    expected = _documents(shards, "val")
+    for name, stream in data.streams.items():
+        count = stream.tokens // 33
+        assert [len(p[name]) for p in per_rank] == [(count + 1) // 2, count // 2]
+        rows = [per_rank[i % 2][name][i // 2] for i in range(count)]  # window i belongs to rank i % 2
+        assert np.array_equal(np.concatenate(rows), expected[name][: 33 * count])
+
+
+def test_refuses_wrong_tokenizer_and_bad_checksum(shards, tmp_path):
+    good = Manifest.load(shards).tokenizer_sha256
+    assert open_split(shards, "train", expect_tokenizer=good).tokens > 0
+    assert open_split(shards, "train", expect_tokenizer=str(shards / "../tokenizer/tokenizer.json")).tokens > 0
+    with pytest.raises(ConfigError, match="tokenizer sha256"):
+        open_split(shards, "train", expect_tokenizer="0" * 64)
+    other = tmp_path / "other.json"
+    other.write_text("{}")
+    with pytest.raises(ConfigError, match="different tokenizer"):
+        open_split(shards, "train", expect_tokenizer=str(other))
+    with pytest.raises(ConfigError, match="neither a sha256 nor a tokenizer file"):
+        open_split(shards, "train", expect_tokenizer=str(tmp_path / "missing.json"))
+
+    bad = tmp_path / "shards"
+    shutil.copytree(shards, bad)
+    victim = bad / Manifest.load(bad).files("train")[0].file
+    raw = bytearray(victim.read_bytes())
+    raw[-100] ^= 0xFF
+    victim.write_bytes(bytes(raw))
+    with pytest.raises(ConfigError, match="sha256 mismatch"):
+        open_split(bad, "train")
+    with pytest.raises(ConfigError, match="no test shards"):
+        open_split(shards, "test")
+    with pytest.raises(ConfigError, match="fewer than block_size"):
+        TrainLoader(open_split(shards, "val"), 4096, 8)

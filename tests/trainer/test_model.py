@@ -1,0 +1,47 @@
+"""The GPT: published GPT-2 size, FLOPs estimate, causality, generation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from trainer.model import GPT, PRESETS, GPTConfig, padded_vocab
+
+
+def test_gpt2_preset_has_124m_parameters():
+    with torch.device("meta"):  # shapes only, no memory
+        original = GPT(GPTConfig(vocab_size=50257, bias=True, **PRESETS["gpt2"]))
+        model = GPT(GPTConfig(vocab_size=50257, **PRESETS["gpt2"]))
+    assert original.num_params(non_embedding=False) == 124_439_808  # GPT-2 small, tied embeddings
+    assert model.num_params(non_embedding=False) == 124_439_808 - 102_144  # our default: no biases
+    assert padded_vocab(50257) == 50304
+    # 6N + 12 L C T (nanoGPT's estimate_mfu): about 0.85 GFLOP per token for GPT-2 at T=1024.
+    assert original.flops_per_token() == 6 * (124_439_808 - 1024 * 768) + 12 * 12 * 768 * 1024
+
+
+def test_causal_and_loss_matches_manual():
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=64, block_size=16, n_layer=2, n_head=2, n_embd=32)).eval()
+    idx = torch.randint(0, 64, (2, 16))
+    changed = idx.clone()
+    changed[:, 10:] = (changed[:, 10:] + 1) % 64
+    a, _ = model(idx)
+    b, _ = model(changed)
+    assert torch.allclose(a[:, :10], b[:, :10], atol=1e-6) and not torch.allclose(a[:, 10:], b[:, 10:])
+    logits, loss = model(idx[:, :-1], idx[:, 1:])
+    manual = torch.nn.functional.log_softmax(logits, -1).gather(-1, idx[:, 1:, None]).mean().neg()
+    assert torch.allclose(loss, manual, atol=1e-6)
+    per_token = model(idx[:, :-1], idx[:, 1:], reduction="none")[1]
+    assert per_token.shape == (30,) and torch.allclose(per_token.mean(), loss)
+
+
+def test_generate_respects_real_vocab_and_block():
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=64, block_size=8, n_layer=1, n_head=1, n_embd=16)).eval()
+    gen = torch.Generator().manual_seed(0)
+    out = model.generate(torch.zeros(1, 1, dtype=torch.long), 20, generator=gen, max_token=50, top_k=10)
+    assert out.shape == (1, 21) and int(out.max()) < 50
+    with pytest.raises(ValueError, match="exceeds block_size"):
+        model(torch.zeros(1, 9, dtype=torch.long))
+    with pytest.raises(ValueError, match="multiple of n_head"):
+        GPTConfig(vocab_size=64, n_embd=30, n_head=4)

@@ -1,0 +1,77 @@
+"""Train the bundled GPT on grist shards: grist train --data SHARD_DIR [...]."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+
+from trainer.model import PRESETS
+
+
+def _bool(p: argparse.ArgumentParser, name: str, help: str) -> None:
+    p.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, default=None, help=help)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = ("Defaults: the tiny model, 300 steps of 16 x 128 tokens, lr 1e-3 (about a minute on a laptop CPU). "
+                "--model gpt2 sets 32 x 1024 tokens x 16 accumulation steps, lr 6e-4, 5000 steps. See trainer/README.md.")
+    p.add_argument("--data", required=True, help="shard folder (with manifest.json), e.g. out/demo/shards")
+    p.add_argument("--out", help="checkpoints and metrics.jsonl (default: SHARD_DIR/../train); rerun to resume")
+    p.add_argument("--model", choices=list(PRESETS), default="tiny",
+                   help="model preset: tiny (CPU, a minute) ... gpt2 (124M, GPU) ... gpt2-xl")
+    for name in ("n-layer", "n-head", "n-embd", "block-size"):
+        p.add_argument(f"--{name}", type=int, help="override the preset's shape")
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--batch-size", type=int, help="windows per micro-step per rank")
+    p.add_argument("--grad-accum", type=int, help="micro-steps per optimizer step")
+    p.add_argument("--max-steps", type=int, help="length of the LR schedule")
+    p.add_argument("--stop-after", type=int, metavar="STEP", help="stop (checkpointed) at this step; rerun to resume")
+    p.add_argument("--lr", type=float, help="peak learning rate")
+    p.add_argument("--min-lr", type=float, help="final learning rate (default lr / 10)")
+    p.add_argument("--warmup", type=int, help="linear warmup steps")
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--grad-clip", type=float, help="max gradient norm (0: off)")
+    p.add_argument("--seed", type=int, help="model init and data order")
+    p.add_argument("--source-weights", metavar="NAME=W,...", help="sample sources by these weights (default: token share)")
+    p.add_argument("--expect-tokenizer", metavar="PATH_OR_SHA256",
+                   help="refuse shards not tokenized with this tokenizer.json (or sha256)")
+    _bool(p, "verify", "check every shard's sha256 against the manifest (default: on)")
+    p.add_argument("--eval-interval", type=int, help="steps between validation passes")
+    p.add_argument("--eval-windows", type=int, help="validation windows per source")
+    p.add_argument("--log-interval", type=int)
+    p.add_argument("--ckpt-interval", type=int)
+    p.add_argument("--keep-ckpts", type=int, help="checkpoints kept (default 2)")
+    _bool(p, "resume", "resume from the latest checkpoint in --out (default: on)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: cuda when available")
+    _bool(p, "compile", "torch.compile the model (default: on CUDA)")
+    p.add_argument("--peak-flops", type=float, help="peak FLOP/s per device for MFU (default: 989e12 on CUDA)")
+    p.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads)")
+    _bool(p, "deterministic", "torch.use_deterministic_algorithms")
+    p.add_argument("--sample-tokens", type=int, help="tokens sampled at the end (0: none)")
+    p.add_argument("--sample-prompt", help="text the sample continues")
+    _bool(p, "trace-samples", "write OUT/samples-rankR.jsonl: (step, micro, source, position) of every window")
+    _bool(p, "quiet", "no progress lines")
+
+
+def config_from_args(args: argparse.Namespace):
+    """TrainConfig from parsed options: given values, else the preset's training settings, else defaults."""
+    from trainer.train import PRESET_TRAINING, TrainConfig
+
+    values = dict(PRESET_TRAINING.get(args.model, {}))
+    for f in fields(TrainConfig):
+        v = getattr(args, f.name, None)
+        if v is not None:
+            values[f.name] = v
+    return TrainConfig(**values)
+
+
+def main(args: argparse.Namespace) -> int:
+    from pipelines.errors import ConfigError
+    from trainer.train import train
+
+    cfg = config_from_args(args)
+    for name in ("batch_size", "grad_accum", "max_steps", "log_interval", "eval_interval", "ckpt_interval", "keep_ckpts"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"--{name.replace('_', '-')}: must be >= 1")
+    train(cfg)
+    return 0

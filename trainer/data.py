@@ -1,0 +1,229 @@
+"""Shard loader: memory-mapped, zero copy, resumable by step number.
+
+Each shard (one Arrow record batch = one *segment*) is one flat token array mapped from disk. The
+documents of a source, in shard order, form that source's *stream*: a list of spans (segment,
+start, length) read as if concatenated. Training windows of `block_size + 1` tokens start at a
+uniformly random position of a stream and may cross document (EOT-separated) and shard boundaries,
+as in GPT-2 / nanoGPT.
+
+Sample order is a pure function of (seed, step, micro-step, rank): there is no iterator state, so
+resuming needs only the step, and a run resumed on another world size simply draws its new ranks'
+samples. Each rank owns the r-th of `world_size` contiguous slices of every stream, so DDP ranks
+never see the same tokens. The source of each sample is drawn by weight (default: token share).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.errors import ConfigError
+from shards.format import Manifest, flat_tokens, open_shard, sha256_file, verify_shards
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def expected_sha(expect: str) -> str:
+    """A tokenizer expectation given as a sha256 or a path to a tokenizer.json -> the sha256."""
+    if _SHA256.match(expect.lower()):
+        return expect.lower()
+    path = Path(expect)
+    if not path.is_file():
+        raise ConfigError(f"--expect-tokenizer: {expect} is neither a sha256 nor a tokenizer file")
+    return sha256_file(path)
+
+
+@dataclass
+class Stream:
+    """One source's tokens: spans of segments read as a single concatenated sequence."""
+
+    name: str
+    seg: np.ndarray  # int64 segment index of each span
+    start: np.ndarray  # int64 first token of each span in its segment
+    cum: np.ndarray  # int64 cumulative span lengths, len(spans) + 1; cum[-1] = tokens
+
+    @property
+    def tokens(self) -> int:
+        return int(self.cum[-1])
+
+    def read(self, segments: list[np.ndarray], pos: int, out: np.ndarray) -> None:
+        """Copy tokens [pos, pos + len(out)) of the stream into `out` (casting to its dtype)."""
+        n, done = len(out), 0
+        i = int(np.searchsorted(self.cum, pos, side="right")) - 1
+        while done < n:
+            off = pos + done - self.cum[i]
+            take = min(n - done, int(self.cum[i + 1] - self.cum[i] - off))
+            s = self.start[i] + off
+            out[done: done + take] = segments[self.seg[i]][s: s + take]
+            done += take
+            i += 1
+
+
+@dataclass
+class ShardSplit:
+    """The memory-mapped shards of one split, and a stream per source."""
+
+    folder: Path
+    manifest: Manifest
+    split: str
+    segments: list[np.ndarray]
+    streams: dict[str, Stream]
+    tables: list[pa.Table] = field(repr=False, default_factory=list)  # keep the mappings alive
+
+    @property
+    def tokens(self) -> int:
+        return sum(s.tokens for s in self.streams.values())
+
+
+def _spans(sources: pa.Array, offsets: np.ndarray) -> dict[str, np.ndarray]:
+    """Per source name, the (start, end) token ranges of runs of consecutive documents of it."""
+    enc = pc.dictionary_encode(sources)
+    codes = enc.indices.to_numpy()
+    names = enc.dictionary.to_pylist()
+    first = np.flatnonzero(np.diff(codes, prepend=-1))  # first document of each run
+    last = np.append(first[1:], len(codes))
+    runs = np.stack([offsets[first], offsets[last]], axis=1).astype(np.int64)
+    return {name: runs[codes[first] == k] for k, name in enumerate(names)}
+
+
+def open_split(folder: str | Path, split: str = "train", expect_tokenizer: str | None = None,
+               verify: bool = True) -> ShardSplit:
+    """Map the shards of `split`; refuse them if a sha256 or the tokenizer is not what is expected."""
+    folder = Path(folder)
+    manifest = Manifest.load(folder)
+    if expect_tokenizer is not None:
+        want = expected_sha(expect_tokenizer)
+        if manifest.tokenizer_sha256 != want:
+            raise ConfigError(
+                f"{folder}: shards were tokenized with tokenizer sha256 {manifest.tokenizer_sha256[:12]}..., "
+                f"the run expects {want[:12]}... (different tokenizer; retokenize or pass the matching one)")
+    infos = manifest.files(split)
+    if not infos:
+        raise ConfigError(f"{folder}: manifest.json lists no {split} shards")
+    if verify:
+        bad = verify_shards(folder, Manifest(**{**manifest.__dict__, "shards": infos}))
+        if bad:
+            raise ConfigError(f"{folder}: shards do not match manifest.json: {'; '.join(bad[:3])}")
+    dtype = np.dtype(manifest.dtype)
+    segments: list[np.ndarray] = []
+    tables: list[pa.Table] = []
+    parts: dict[str, list[np.ndarray]] = {}  # source -> [(segment, start, end), ...] blocks
+    for info in infos:
+        table = open_shard(folder / info.file)
+        meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+        if meta.get("grist.tokenizer_sha256", manifest.tokenizer_sha256) != manifest.tokenizer_sha256:
+            raise ConfigError(f"{folder / info.file}: tokenizer sha256 differs from manifest.json")
+        tables.append(table)
+        for batch in table.to_batches():  # one segment per record batch keeps every view zero-copy
+            if batch.num_rows == 0:
+                continue
+            flat, offsets = flat_tokens(pa.Table.from_batches([batch]))
+            if flat.dtype != dtype:
+                raise ConfigError(f"{folder / info.file}: tokens are {flat.dtype}, manifest says {dtype}")
+            for name, runs in _spans(batch.column("source"), offsets).items():
+                parts.setdefault(name, []).append(np.insert(runs, 0, len(segments), axis=1))
+            segments.append(flat)
+    streams = {}
+    for name in sorted(parts):
+        arr = np.concatenate(parts[name])
+        streams[name] = Stream(name, arr[:, 0], arr[:, 1], np.concatenate([[0], np.cumsum(arr[:, 2] - arr[:, 1])]))
+    return ShardSplit(folder, manifest, split, segments, streams, tables)
+
+
+def parse_weights(spec: str | dict[str, float] | None, sources: list[str]) -> dict[str, float] | None:
+    """'web=0.7,books=0.3' -> normalized weights; sources not named get 0."""
+    if not spec:
+        return None
+    if isinstance(spec, str):
+        try:
+            spec = {k.strip(): float(v) for k, v in (item.split("=") for item in spec.split(","))}
+        except ValueError:
+            raise ConfigError(f"--source-weights: expected NAME=WEIGHT,..., got {spec!r}") from None
+    unknown = sorted(set(spec) - set(sources))
+    if unknown:
+        raise ConfigError(f"--source-weights: unknown source(s) {', '.join(unknown)}; shards have {', '.join(sources)}")
+    if any(w < 0 for w in spec.values()) or sum(spec.values()) <= 0:
+        raise ConfigError("--source-weights: weights must be >= 0 with a positive sum")
+    total = sum(spec.values())
+    return {s: spec.get(s, 0.0) / total for s in sources}
+
+
+class TrainLoader:
+    """Batches of `batch_size` windows of `block_size + 1` tokens for one rank.
+
+    `batch(step, micro)` is a pure function of (seed, step, micro, rank); the returned tensors are
+    int64 (x, y) views of one fresh (B, T+1) buffer."""
+
+    def __init__(self, data: ShardSplit, block_size: int, batch_size: int, seed: int = 0, rank: int = 0,
+                 world_size: int = 1, weights: dict[str, float] | None = None):
+        self.data, self.T, self.B = data, block_size, batch_size
+        self.seed, self.rank, self.world_size = seed, rank, world_size
+        names = list(data.streams)
+        if weights is None:  # token share: every token of the split is equally likely
+            total = data.tokens
+            weights = {s: data.streams[s].tokens / total for s in names}
+        self.weights = weights
+        self.sources = [s for s in names if weights.get(s, 0) > 0]
+        self.p = np.array([weights[s] for s in self.sources])
+        self.p /= self.p.sum()
+        # This rank's slice [lo, hi) of every stream, and the number of window starts inside it.
+        self.lo, self.starts = [], []
+        for s in self.sources:
+            n = data.streams[s].tokens
+            lo, hi = n * rank // world_size, n * (rank + 1) // world_size
+            if hi - lo < block_size + 1:
+                raise ConfigError(
+                    f"source {s!r}: {n} {data.split} tokens over {world_size} rank(s) leave {hi - lo} per rank, "
+                    f"fewer than block_size + 1 = {block_size + 1}")
+            self.lo.append(lo)
+            self.starts.append(hi - lo - block_size)
+
+    def positions(self, step: int, micro: int = 0) -> list[tuple[str, int]]:
+        """(source, stream position) of each window of a batch."""
+        rng = np.random.default_rng([self.seed, step, micro, self.rank])
+        which = rng.choice(len(self.sources), size=self.B, p=self.p)
+        u = rng.random(self.B)
+        return [(self.sources[k], self.lo[k] + int(u[i] * self.starts[k])) for i, k in enumerate(which)]
+
+    def batch_numpy(self, step: int, micro: int = 0) -> np.ndarray:
+        buf = np.empty((self.B, self.T + 1), dtype=np.int64)
+        segs, streams = self.data.segments, self.data.streams
+        for row, (src, pos) in zip(buf, self.positions(step, micro)):
+            streams[src].read(segs, pos, row)
+        return buf
+
+    def batch(self, step: int, micro: int = 0, device: str = "cpu"):
+        import torch
+
+        buf = torch.from_numpy(self.batch_numpy(step, micro))
+        if device.startswith("cuda"):  # pinned host memory lets the copy overlap compute
+            buf = buf.pin_memory().to(device, non_blocking=True)
+        return buf[:, :-1], buf[:, 1:]
+
+    def state_dict(self) -> dict:
+        return {"seed": self.seed, "block_size": self.T, "batch_size": self.B, "weights": self.weights}
+
+
+def val_windows(data: ShardSplit, block_size: int, rank: int = 0, world_size: int = 1,
+                max_windows: int | None = None) -> dict[str, list[np.ndarray]]:
+    """Per source, this rank's share of consecutive non-overlapping windows of the val stream
+    (window i goes to rank i % world_size). A stream shorter than one window is one short window."""
+    out: dict[str, list[np.ndarray]] = {}
+    for name, stream in data.streams.items():
+        n = stream.tokens
+        size = min(block_size + 1, n)
+        count = n // size if size >= 2 else 0
+        if max_windows is not None:
+            count = min(count, max_windows)
+        rows = []
+        for i in range(rank, count, world_size):
+            row = np.empty(size, dtype=np.int64)
+            stream.read(data.segments, i * size, row)
+            rows.append(row)
+        out[name] = rows
+    return out
