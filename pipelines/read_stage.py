@@ -34,8 +34,23 @@ def read_specs(cfg: Config, base_dir: Path | None = None) -> list[dict[str, Any]
                 size = int(fs.size(p[0]) or 0) if fs.isfile(p[0]) else 0
             except OSError:
                 size = 0
-            specs.append({"part": f"{src.name}-{i:05d}", "source": src.name, "path": path, "file_index": i, "size": size})
+            specs.append({"part": f"{src.name}-{i:05d}", "source": src.name, "path": path, "file_index": i, "size": size,
+                          "shown_path": _shown_path(path, base_dir)})
     return specs
+
+
+def _shown_path(path: str, base_dir: Path | None) -> str:
+    """The path recorded in documents: relative to the run's base dir when under it, so the same
+    data gives the same documents wherever it sits (a laptop checkout, a job's working dir)."""
+    if base_dir is None or "://" in path:
+        return path
+    try:
+        return str(Path(path).relative_to(Path(base_dir).resolve()))
+    except ValueError:
+        try:
+            return str(Path(path).relative_to(Path(base_dir)))
+        except ValueError:
+            return path
 
 
 class ReadPartTask:
@@ -70,7 +85,7 @@ class ReadPartTask:
                     text, cut = truncate_text(rec.text, self.cfg.max_doc_bytes)
                     if cut:
                         writer.stats.counters["truncated_max_doc_bytes"] += 1
-                    meta = {"path": spec["path"], **rec.meta}
+                    meta = {"path": spec.get("shown_path", spec["path"]), **rec.meta}
                     docs.append({"id": rid, "source": src.name, "text": text, "meta": meta})
                 else:
                     drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": rec.reason})

@@ -22,6 +22,7 @@ from pipelines.cli import main
 from tests.conftest import dir_bytes, make_config, run_config
 
 ROOT = Path(__file__).resolve().parents[2]
+PARTS = 12
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -36,12 +37,15 @@ def cluster():
     """A real Ray head with its job server on 127.0.0.1; torn down by killing its process group
     (never `ray stop`, which would stop every Ray on the machine)."""
     port, dash = _free_port(), _free_port()
+    # Every port explicit: defaults (agent 52365, ...) would clash with the suite's local Ray.
+    ports = [f"--dashboard-agent-listen-port={_free_port()}", f"--dashboard-agent-grpc-port={_free_port()}",
+             f"--runtime-env-agent-port={_free_port()}", f"--metrics-export-port={_free_port()}"]
     env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "RAY_AUTH_MODE": "disabled"}
     env.pop("RAY_ADDRESS", None)
     head = subprocess.Popen(
         [str(VENV_BIN / "ray"), "start", "--head", "--block", f"--port={port}", "--node-ip-address=127.0.0.1",
          "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}", "--include-dashboard=true", "--num-cpus=2",
-         "--disable-usage-stats", "--object-store-memory=200000000"],
+         "--disable-usage-stats", "--object-store-memory=200000000", *ports],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     address = f"http://127.0.0.1:{dash}"
     old_mode = os.environ.get("RAY_AUTH_MODE")
@@ -80,11 +84,12 @@ def _corpus(folder: Path, files: int, lines: int) -> None:
                 f.write("{broken json\n")
 
 
-def _job_config(workdir: Path) -> Path:
-    """A config inside the uploaded working dir, with paths relative to it (the job's cwd)."""
-    cfg = {"output": "out", "seed": 0,
-           "sources": [{"name": "notes", "kind": "jsonl", "paths": ["data/*.jsonl"]}],
-           **{s: {"enabled": False} for s in ("filters", "dedup", "mixture", "tokenizer", "shards")}}
+def _job_config(workdir: Path, data_glob: str = "data/*.jsonl", **stages) -> Path:
+    """A config inside the uploaded working dir, with source paths relative to it (the job's cwd
+    is the uploaded copy) and an absolute output, as on a cluster with shared storage."""
+    cfg = {"output": str(workdir / "out"), "seed": 0,
+           "sources": [{"name": "notes", "kind": "jsonl", "paths": [data_glob]}],
+           **{s: stages.get(s, {"enabled": False}) for s in ("filters", "dedup", "mixture", "tokenizer", "shards")}}
     path = workdir / "job.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -111,22 +116,27 @@ def test_submit_waits_and_matches_a_local_run(cluster, ray_local, tmp_path, caps
     assert report["accounting"]["balanced"] and report["accounting"]["records_in"] == 151
     # The same config run locally (in this process's Ray) gives byte-identical documents.
     monkeypatch.chdir(work)
-    local = make_config(tmp_path, [{"name": "notes", "kind": "jsonl", "paths": [str(work / "data/*.jsonl")]}])
+    local = make_config(work, [{"name": "notes", "kind": "jsonl", "paths": ["data/*.jsonl"]}], output=str(tmp_path / "out"))
     run_config(local, workers=1)
     assert dir_bytes(tmp_path / "out" / "documents") == dir_bytes(work / "out" / "documents")
 
 
-def test_stopped_job_resumes_to_identical_outputs(cluster, ray_local, tmp_path, capsys):
+def test_stopped_job_resumes_to_identical_outputs(cluster, ray_local, tmp_path):
     address, client = cluster
     from jobs.client import entrypoint_command, runtime_env, submit, wait
 
+    # The corpus sits on "shared storage" (an absolute path), not in the uploaded working dir,
+    # which Ray caps at 100 MB.
     work = tmp_path / "wd"
-    _corpus(work / "data", files=40, lines=1500)
-    cfg_path = _job_config(work)
+    work.mkdir()
+    _corpus(tmp_path / "data", files=PARTS, lines=400)
+    # Stopped in the filters stage, whose parts take long enough to stop between them.
+    filters = {"enabled": True, "quality": {"enabled": False}}
+    cfg_path = _job_config(work, str(tmp_path / "data/*.jsonl"), filters=filters)
     entry = entrypoint_command("curate", cfg_path, work, ["--workers", "1"])
     env = runtime_env(None, work, install=False)
     job = submit(client, entrypoint=entry, runtime_env=env)
-    stats = work / "out" / "_work" / "00-read" / "stats"
+    stats = work / "out" / "_work" / "01-filters" / "stats"
     deadline = time.monotonic() + 120
     while not (stats.is_dir() and any(stats.glob("*.json"))):
         assert time.monotonic() < deadline, client.get_job_logs(job)
@@ -134,17 +144,20 @@ def test_stopped_job_resumes_to_identical_outputs(cluster, ray_local, tmp_path, 
     assert main(["stop", job, "--address", address]) == 0
     assert wait(client, job, poll_s=0.2, timeout_s=60) == "STOPPED"
     committed = len(list(stats.glob("*.json")))
-    assert 0 < committed < 40, f"stop came too late to test resuming ({committed} parts committed)"
-    assert not (work / "out" / "_work" / "00-read" / "_SUCCESS.json").exists()
+    assert 0 < committed < PARTS, f"stop came too late to test resuming ({committed} parts committed)"
+    assert (work / "out" / "_work" / "00-read" / "_SUCCESS.json").exists()
+    assert not (work / "out" / "_work" / "01-filters" / "_SUCCESS.json").exists()
 
     job2 = submit(client, entrypoint=entry, runtime_env=env)
     assert wait(client, job2, poll_s=0.5, timeout_s=300) == "SUCCEEDED", client.get_job_logs(job2)
     logs = client.get_job_logs(job2)
     # Only the unfinished parts ran again: the progress line counts them.
-    assert f"{40 - committed}/{40 - committed} parts" in logs
+    assert "read: up to date, skipped" in logs
+    assert f"[filters] {PARTS - committed}/{PARTS - committed} parts" in logs
     resumed = dir_bytes(work / "out" / "documents")
 
-    fresh = make_config(tmp_path, [{"name": "notes", "kind": "jsonl", "paths": [str(work / "data/*.jsonl")]}])
+    fresh = make_config(tmp_path, [{"name": "notes", "kind": "jsonl", "paths": [str(tmp_path / "data/*.jsonl")]}],
+                        filters=filters)
     report = run_config(fresh, workers=2)
     assert report["accounting"]["balanced"]
     assert resumed == dir_bytes(tmp_path / "out" / "documents")
