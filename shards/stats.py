@@ -120,4 +120,6 @@ def quality_scores(documents: Path) -> dict[str, np.ndarray]:
         for s in set(t.column("source").to_pylist()):
             mask = np.array(t.column("source").to_pylist()) == s
             out.setdefault(s, []).append(scores[mask])
-    return {s: np.concatenate(v) for s, v in sorted(out.items())}
+    merged = {s: np.concatenate(v) for s, v in sorted(out.items())}
+    # Sources the classifier did not score have only nulls (NaN here): nothing to plot for them.
+    return {s: v[~np.isnan(v)] for s, v in merged.items() if (~np.isnan(v)).any()}

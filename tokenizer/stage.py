@@ -118,14 +118,14 @@ class TokenizerStage(Stage):
         (tmp / "tokenizer.json").write_text(text, encoding="utf-8")
         (tmp / "sample_ids.txt").write_text("".join(f"{s}\t{i}\n" for s, i in picked), encoding="utf-8")
         info = {**describe(tok), "sha256": sha256_text(text), "origin": origin, "sample_documents": len(picked),
-                "sample_chars": chars, "sample_by_source": dict(sorted(Counter(s for s, _ in picked).items())),
-                "train_seconds": round(time.perf_counter() - t0, 3)}
-        atomic_write_json(tmp / "info.json", info)
+                "sample_chars": chars, "sample_by_source": dict(sorted(Counter(s for s, _ in picked).items()))}
+        atomic_write_json(tmp / "info.json", info)  # no timings here: outputs must be byte-identical
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
         n = len(picked)
-        return StageResult(stats=PartStats(docs_in=n, docs_out=n, bytes_in=chars, bytes_out=chars), extra=info)
+        extra = {**info, "train_seconds": round(time.perf_counter() - t0, 3)}  # timings go to the report only
+        return StageResult(stats=PartStats(docs_in=n, docs_out=n, bytes_in=chars, bytes_out=chars), extra=extra)
 
 
 def tokenizer_path(cfg: Config, output: Path, base_dir: Path | None = None) -> Path:
