@@ -28,6 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+
+from benchmarks.common import PeakRSS  # noqa: E402
 from datasketch import MinHash  # noqa: E402
 
 
@@ -107,40 +109,6 @@ def accuracy(pairs: int = 400) -> None:
         m2.update_batch(list(b))
         err_d.append(abs(m1.jaccard(m2) - true))
     print(f"2. mean |estimate - true Jaccard| over {pairs} pairs: grist {np.mean(err_g):.4f}, datasketch {np.mean(err_d):.4f}")
-
-
-class PeakRSS:
-    """Polls the RSS of this process's Ray worker processes (children named ray::...)."""
-
-    def __init__(self):
-        import psutil
-
-        self.psutil, self.me = psutil, psutil.Process()
-        self.peak_worker = self.peak_total = 0
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            total = 0
-            for p in self.me.children(recursive=True):
-                try:
-                    if p.name().startswith("ray::"):
-                        rss = p.memory_info().rss
-                        total += rss
-                        self.peak_worker = max(self.peak_worker, rss)
-                except self.psutil.Error:
-                    pass
-            self.peak_total = max(self.peak_total, total)
-            time.sleep(0.1)
-
-    def __enter__(self):
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._t.join()
 
 
 def write_corpus(root: Path, scale: int, docs_per_file: int = 2500) -> tuple[list[dict], int]:

@@ -29,12 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="grist", description="pretraining-data curation on Ray")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, module in SUBCOMMANDS.items():
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name == module:
-                continue
-            raise
+        mod = importlib.import_module(module)
         p = sub.add_parser(name, help=(mod.__doc__ or "").strip().splitlines()[0] if mod.__doc__ else None)
         mod.add_arguments(p)
         p.set_defaults(_main=mod.main)

@@ -21,8 +21,7 @@ from pipelines.parts import PartStats, atomic_write_json, kept_parts
 from pipelines.progress import log
 from pipelines.stage import Stage, StageContext, StageResult
 
-# Stage classes in run order. A stage module that does not exist yet is skipped (the issue that
-# adds it has not landed); any other import error fails loudly.
+# Stage classes in run order.
 STAGE_CLASSES = [
     "pipelines.read_stage:ReadStage",
     "filters.stage:FilterStage",
@@ -37,13 +36,7 @@ def load_stages() -> list[Stage]:
     stages = []
     for spec in STAGE_CLASSES:
         module, cls = spec.split(":")
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name == module:
-                continue
-            raise
-        stages.append(getattr(mod, cls)())
+        stages.append(getattr(importlib.import_module(module), cls)())
     return stages
 
 
@@ -179,13 +172,8 @@ def kept_parts_of(folder: Path) -> list[Path]:
 
 
 def _write_html_report(output: Path, report: dict[str, Any]) -> None:
-    """report.html comes from the shards/stats module when it is there (the shards issue)."""
-    try:
-        from shards.html import write_run_report
-    except ModuleNotFoundError as err:
-        if err.name not in ("shards.html",):
-            raise
-        return
+    from shards.html import write_run_report
+
     write_run_report(output, report)
 
 

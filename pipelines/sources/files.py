@@ -31,7 +31,7 @@ def expand_paths(patterns: list[str], base_dir: Path | None = None) -> list[str]
         for m in matches:
             m = str(m)
             if protocol not in ("file", "local") and not _is_url(m):
-                m = f"{protocol}://{m}"
+                m = fs.unstrip_protocol(m)
             out.add(m)
     return sorted(out)
 

@@ -70,3 +70,18 @@ def test_config_change_redoes_that_stage_and_later_ones_only(demo_runs, ray_loca
     assert report["accounting"]["balanced"]
     dedup = json.loads((work / "02-dedup" / "_SUCCESS.json").read_text())
     assert dedup["result"]["stats"]["docs_in"] == report["stages"][1]["docs_out"]
+
+
+def test_the_trainer_learns_from_the_demo_shards(demo_runs, tmp_path):
+    """The bundled trainer on what `grist run` wrote: loss falls within a few hundred steps."""
+    from tests.trainer.conftest import tiny
+    from trainer.train import train
+
+    out, _ = demo_runs
+    res = train(tiny(out / "w1" / "shards", tmp_path, max_steps=200, warmup=20, eval_interval=200,
+                     batch_size=8, block_size=64, sample_tokens=8, log_interval=10))
+    first, last = res["losses"][1], res["losses"][200]
+    assert first > 8.0  # ln(8192) = 9.01 for an untrained model
+    assert last < first - 2.5
+    assert {"web", "books", "wiki", "code"} <= set(res["val"]) or "all" in res["val"]
+    assert isinstance(res["sample"], str)

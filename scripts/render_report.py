@@ -1,6 +1,6 @@
 """Render an HTML report to PNG with headless Chromium, to look at it as a person would.
 
-    python benchmarks/render_report.py OUTPUT/report.html report.png [--height 4000]
+    python scripts/render_report.py OUTPUT/report.html report.png [--height 4000]
 
 Needs `chromium` (apt-get install -y chromium); the test suite does not.
 """
