@@ -81,6 +81,12 @@ class Pipeline:
     def run(self) -> dict[str, Any]:
         from pipelines.runner import ensure_ray
 
+        stages = load_stages()
+        names = [s.name for s in stages]
+        if self.until is not None and self.until not in names:
+            from pipelines.errors import ConfigError
+
+            raise ConfigError(f"--until: unknown stage {self.until!r} (stages: {', '.join(names)})")
         ensure_ray(self.cfg.runtime)
         self.output.mkdir(parents=True, exist_ok=True)
         atomic_write_json(self.output / "config.json", self.cfg.model_dump(mode="json"))
@@ -88,12 +94,6 @@ class Pipeline:
         prev_hash = ""
         inputs: list[Path] = []
         published = False
-        stages = load_stages()
-        names = [s.name for s in stages]
-        if self.until is not None and self.until not in names:
-            from pipelines.errors import ConfigError
-
-            raise ConfigError(f"--until: unknown stage {self.until!r} (stages: {', '.join(names)})")
         for idx, stage in enumerate(stages):
             if not stage.documents and not published:
                 self._publish(inputs)
