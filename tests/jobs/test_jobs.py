@@ -22,7 +22,7 @@ from pipelines.cli import main
 from tests.conftest import dir_bytes, make_config, run_config
 
 ROOT = Path(__file__).resolve().parents[2]
-PARTS = 12
+PARTS = 16
 VENV_BIN = Path(sys.executable).parent
 
 
