@@ -12,6 +12,7 @@ Adding a rule = one class here-or-beside with a `Config` model, plus its entry i
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Sequence
@@ -60,7 +61,7 @@ class FilterDoc:
         return self._cache[key]
 
 
-class Rule:
+class Rule(ABC):
     """Common part of filters and transforms: a name, a config model, the kinds it applies to."""
 
     name: ClassVar[str] = "rule"
@@ -84,21 +85,24 @@ class Rule:
 
 
 class Filter(Rule):
+    @abstractmethod
     def keep(self, doc: FilterDoc) -> Verdict:
-        raise NotImplementedError
+        """True to keep, or (False, "reason")."""
 
 
 class Transform(Rule):
+    @abstractmethod
     def apply(self, doc: FilterDoc) -> str:
-        raise NotImplementedError
+        """The rewritten text."""
 
 
 class LineFilter(Transform):
     """Keeps the lines for which `keep_line` is True; removed lines are counted by reason
     (`lines_removed:REASON`) and documents touched as `docs_with_lines_removed`."""
 
+    @abstractmethod
     def keep_line(self, line: str) -> Verdict:
-        raise NotImplementedError
+        """True to keep the line, or (False, "reason")."""
 
     def apply(self, doc: FilterDoc) -> str:
         kept, removed = [], 0

@@ -8,6 +8,7 @@ parts are kept and only unfinished ones run (resume after a kill).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -78,7 +79,7 @@ class _StepTaskFactory:
         return StepPartTask(self.make_step(), self.stage, self.work, self.batch_rows)
 
 
-class Stage:
+class Stage(ABC):
     """Base class of a stage. `documents = True` stages turn documents into fewer documents
     (read, filters, dedup); the others make products from the final documents (mixture,
     tokenizer, shards)."""
@@ -91,8 +92,9 @@ class Stage:
         section = getattr(cfg, self.name, None)
         return bool(getattr(section, "enabled", True))
 
+    @abstractmethod
     def run(self, ctx: StageContext) -> StageResult:
-        raise NotImplementedError
+        """Do the stage's work under `ctx.work` and return its counts."""
 
 
 def merge_parts(parts: list[PartStats]) -> PartStats:

@@ -8,6 +8,7 @@ commits kept, dropped and stats through a `PartWriter`.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,7 +28,7 @@ class Resources:
     gpus: float = 0.0
 
 
-class Step:
+class Step(ABC):
     """Base class of a batch transform."""
 
     name = "step"
@@ -36,8 +37,9 @@ class Step:
     def setup(self) -> None:
         """Load models / tokenizers once per worker."""
 
+    @abstractmethod
     def process(self, batch: pa.Table) -> pa.Table:
-        raise NotImplementedError
+        """The batch with added columns (and `drop_reason` for documents to remove)."""
 
     def teardown(self) -> None:
         """Release what setup() took."""

@@ -3,6 +3,7 @@ stop + resubmit resuming with byte-identical outputs, and a worker killed mid-st
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -102,7 +103,7 @@ def test_runtime_env_installs_the_pinned_dependencies():
     assert ".venv/" in env["excludes"]
 
 
-def test_submit_waits_and_matches_a_local_run(cluster, ray_local, tmp_path, capsys, monkeypatch):
+def test_submit_waits_and_matches_a_local_run(cluster, ray_local, tmp_path, capsys):
     address, _ = cluster
     work = tmp_path / "wd"
     _corpus(work / "data", files=3, lines=50)
@@ -115,9 +116,9 @@ def test_submit_waits_and_matches_a_local_run(cluster, ray_local, tmp_path, caps
     report = json.loads((work / "out" / "report.json").read_text())
     assert report["accounting"]["balanced"] and report["accounting"]["records_in"] == 151
     # The same config run locally (in this process's Ray) gives byte-identical documents.
-    monkeypatch.chdir(work)
-    local = make_config(work, [{"name": "notes", "kind": "jsonl", "paths": ["data/*.jsonl"]}], output=str(tmp_path / "out"))
-    run_config(local, workers=1)
+    with contextlib.chdir(work):  # relative source paths, as in the job
+        local = make_config(work, [{"name": "notes", "kind": "jsonl", "paths": ["data/*.jsonl"]}], output=str(tmp_path / "out"))
+        run_config(local, workers=1)
     assert dir_bytes(tmp_path / "out" / "documents") == dir_bytes(work / "out" / "documents")
 
 
