@@ -123,7 +123,12 @@ def parse_config(data: Any, base_dir: Path | None = None, check_paths: bool = Tr
 
         for i, src in enumerate(cfg.sources):
             for j, pattern in enumerate(src.paths):
-                if not expand_paths([pattern], base_dir):
+                try:
+                    found = expand_paths([pattern], base_dir)
+                except (ImportError, ValueError, OSError) as err:  # no s3fs/gcsfs, no credentials, ...
+                    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+                    raise ConfigError(f"sources.{i}.paths.{j}: cannot list {pattern!r}: {reason}") from None
+                if not found:
                     raise ConfigError(f"sources.{i}.paths.{j}: no file matches {pattern!r}")
     return cfg
 

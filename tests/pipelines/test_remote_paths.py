@@ -36,3 +36,13 @@ def test_a_remote_glob_matching_nothing_is_a_config_error():
 
     with pytest.raises(ConfigError, match=r"sources.0.paths.0: no file matches 'memory://nowhere/\*.jsonl'"):
         parse_config({"output": "out", "sources": [{"name": "a", "kind": "jsonl", "paths": ["memory://nowhere/*.jsonl"]}]})
+
+
+def test_an_unlistable_remote_path_is_one_line_naming_it():
+    """s3:// without s3fs installed (it is not a grist dependency): a config error, not a traceback."""
+    import pytest
+
+    from pipelines.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^sources.0.paths.0: cannot list 's3://bucket/\*.warc.gz': "):
+        parse_config({"output": "out", "sources": [{"name": "a", "kind": "web", "paths": ["s3://bucket/*.warc.gz"]}]})
