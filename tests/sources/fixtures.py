@@ -1,4 +1,4 @@
-"""Real input files in real formats for the source reader tests and benchmark (no mocks)."""
+"""Real input files in real formats, built with the real libraries, for the source reader tests and benchmark."""
 
 from __future__ import annotations
 
