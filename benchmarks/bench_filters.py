@@ -62,14 +62,14 @@ def stage_docs_per_s(cfg) -> tuple[float, Path]:
     return st["docs_in"] / st["seconds"], work
 
 
-def loop_docs_per_s(step, docs: list[tuple[str, str, str]], kinds: dict[str, str]) -> float:
+def loop_docs_per_s(step, docs: list[tuple[str, str, str]], domains: dict[str, str]) -> float:
     """The same rules, one document at a time, no batching, no Ray, no Parquet."""
     from filters.base import FilterDoc, Transform, EMPTY_AFTER_CLEANING, verdict_of
 
     step.setup()
     t0 = time.perf_counter()
     for doc_id, source, text in docs:
-        d = FilterDoc(doc_id, source, kinds[source], text)
+        d = FilterDoc(doc_id, source, domains[source], text)
         for rule in step.rules:
             if not rule.applies(d):
                 continue
@@ -106,8 +106,8 @@ def main() -> int:
         quality = {"positives": ["ref"], "negatives": ["web"], "apply_to": ["ref", "web"]}
         cfg = parse_config({"output": str(root / "out"), "sources": sources,
                             # every rule group on (line cleaning and C4 default to web kinds only)
-                            "filters": {"quality": quality, "lines": {"apply_to_kinds": ["jsonl"]},
-                                        "c4": {"apply_to_kinds": ["jsonl"]}},
+                            "filters": {"quality": quality, "lines": {"apply_to_domains": ["other"]},
+                                        "c4": {"apply_to_domains": ["other"]}},
                             **{k: {"enabled": False} for k in ("dedup", "mixture", "tokenizer", "shards")}})
         stage_rate, work = stage_docs_per_s(cfg)
 
@@ -116,8 +116,8 @@ def main() -> int:
         docs = list(zip(table["id"].to_pylist(), table["source"].to_pylist(), table["text"].to_pylist()))
         model = str(root / "out" / "filters" / "quality.bin")
         setup = QualitySetup(model, ["ref", "web"])
-        kinds = {s.name: s.kind for s in cfg.sources}
-        loop_rate = loop_docs_per_s(FilterStepFactory(cfg, setup)(), docs, kinds)
+        domains = {s.name: s.domain for s in cfg.sources}
+        loop_rate = loop_docs_per_s(FilterStepFactory(cfg, setup)(), docs, domains)
 
         # fastText scoring alone: only the quality rule in the step, batches as the stage makes them.
         only_q = cfg.model_copy(deep=True)

@@ -31,12 +31,12 @@ EMPTY_AFTER_CLEANING = "empty_after_cleaning"
 class FilterDoc:
     """One document as the rules see it. Word/line splits are cached until the text changes."""
 
-    __slots__ = ("id", "source", "kind", "_text", "lang", "lang_score", "quality_score", "reason", "_cache")
+    __slots__ = ("id", "source", "domain", "_text", "lang", "lang_score", "quality_score", "reason", "_cache")
 
-    def __init__(self, id: str, source: str, kind: str, text: str):
+    def __init__(self, id: str, source: str, domain: str, text: str):
         self.id = id
         self.source = source
-        self.kind = kind
+        self.domain = domain
         self._text = text
         self.lang: str | None = None
         self.lang_score: float | None = None
@@ -62,7 +62,7 @@ class FilterDoc:
 
 
 class Rule(ABC):
-    """Common part of filters and transforms: a name, a config model, the kinds it applies to."""
+    """Common part of filters and transforms: a name, a config model, the domains it applies to."""
 
     name: ClassVar[str] = "rule"
     Config: ClassVar[type[StrictModel]]
@@ -70,12 +70,12 @@ class Rule(ABC):
     def __init__(self, cfg: StrictModel | None = None, **overrides: Any):
         base = cfg.model_dump() if cfg is not None else {}
         self.cfg = self.Config.model_validate({**base, **overrides})
-        kinds = getattr(self.cfg, "apply_to_kinds", None)
-        self.kinds = frozenset(kinds) if kinds is not None else None
+        domains = getattr(self.cfg, "apply_to_domains", None)
+        self.domains = frozenset(domains) if domains is not None else None
         self.counters: Counter = Counter()
 
     def applies(self, doc: FilterDoc) -> bool:
-        return self.kinds is None or doc.kind in self.kinds
+        return self.domains is None or doc.domain in self.domains
 
     def setup(self) -> None:
         """Load models once per worker (never in __init__: the step is pickled to the workers)."""
@@ -157,7 +157,7 @@ class FilterStep(Step):
     changed it. Line removals and PII replacements go to `self.counters`."""
 
     rules: list[Rule]
-    kinds: dict[str, str]  # source name -> kind
+    domains: dict[str, str]  # source name -> content domain
 
     name = "filters"
     resources = Resources(cpus=1)
@@ -179,7 +179,7 @@ class FilterStep(Step):
         ids = batch.column("id").to_pylist()
         sources = batch.column("source").to_pylist()
         texts = batch.column("text").to_pylist()
-        docs = [FilterDoc(i, s, self.kinds.get(s, ""), t) for i, s, t in zip(ids, sources, texts)]
+        docs = [FilterDoc(i, s, self.domains.get(s, "other"), t) for i, s, t in zip(ids, sources, texts)]
         self.filter_docs(docs)
         out = batch
         if any(d.text is not t for d, t in zip(docs, texts)):

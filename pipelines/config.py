@@ -15,22 +15,36 @@ from filters.config import FiltersConfig
 from filters.dedup.config import DedupConfig
 from pipelines.errors import ConfigError
 from pipelines.mixture_config import MixtureConfig
+from pipelines.sources.extract import Extractor
 from pipelines.strict import StrictModel
 from shards.config import ShardsConfig
 from tokenizer.config import TokenizerConfig
 
 SourceKind = Literal["web", "books", "encyclopedia", "code", "jsonl", "parquet"]
+SourceDomain = Literal["web", "books", "encyclopedia", "code", "other"]
+# A kind is a file format; a domain is what the files hold. Content rules (line cleaning, PII,
+# quality, code rules) follow the domain, so a jsonl export of web pages is treated as web.
+DEFAULT_DOMAIN: dict[str, str] = {"web": "web", "books": "books", "encyclopedia": "encyclopedia", "code": "code",
+                                  "jsonl": "other", "parquet": "other"}
 
 
 class SourceConfig(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="unique; used in ids, stats and shards")
     kind: SourceKind
+    domain: SourceDomain | None = Field(None, description="what the source holds; null = the kind's own domain "
+                                                           "(jsonl/parquet: other)")
     paths: list[str] = Field(min_length=1, description="globs; local paths or fsspec URLs (s3://, gs://, https://)")
     weight: float = Field(1.0, ge=0, description="share of tokens in the mixture (normalised over sources)")
     max_epochs: float | None = Field(None, gt=0, description="overrides mixture.max_epochs for this source")
     languages: list[str] | None = Field(None, description="allowed language codes; null = the filters' default")
     text_field: str = Field("text", description="jsonl/parquet: the column holding the text")
     id_field: str = Field("id", description="jsonl/parquet: the column holding the document id, when present")
+
+    @model_validator(mode="after")
+    def _default_domain(self) -> "SourceConfig":
+        if self.domain is None:
+            self.domain = DEFAULT_DOMAIN[self.kind]
+        return self
 
 
 class ReadConfig(StrictModel):
@@ -39,6 +53,7 @@ class ReadConfig(StrictModel):
     max_doc_bytes: int = Field(5_000_000, gt=0, description="longer texts are truncated (reason counted)")
     max_line_bytes: int = Field(1_000_000, gt=0, description="jsonl lines longer than this are dropped")
     batch_rows: int = Field(1000, gt=0, description="documents per Arrow batch")
+    extractor: Extractor = Field("resiliparse", description="HTML main-text extractor for web pages")
     # StarCoder-style code rules (the Stack / BigCode preprocessing).
     code_max_file_bytes: int = Field(1_000_000, gt=0)
     code_max_line_length: int = Field(1000, gt=0)

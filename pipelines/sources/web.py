@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
-from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding, map_encoding_to_html5
 
 from pipelines.config import ReadConfig, SourceConfig
 from pipelines.sources.base import Drop, Doc, Record
+from pipelines.sources.extract import extract_main_text
 from pipelines.sources.compression import ErrorLatch, open_decompressed, stream_error_reason
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -64,14 +64,14 @@ def _meta(record: WarcRecord) -> dict:
     return {"url": h.get("WARC-Target-URI"), "date": h.get("WARC-Date"), "warc_record_id": h.get("WARC-Record-ID")}
 
 
-def _html_doc(record: WarcRecord, body: bytes, cut: bool, content_type: str | None) -> Record:
+def _html_doc(record: WarcRecord, body: bytes, cut: bool, content_type: str | None, cfg: ReadConfig) -> Record:
     meta = _meta(record)
     if cut:  # end the prefix on a tag boundary, so no multi-byte character is split
         body = body[: body.rfind(b">") + 1] or body
         meta["html_truncated"] = True
     enc, enc_source = _charset(record, body)
     html = bytes_to_str(body, enc, errors="replace")
-    text = extract_plain_text(html, main_content=True)
+    text = extract_main_text(html, meta.get("url"), cfg.extractor)
     if not text.strip():
         return Drop("empty_extraction", meta=meta)
     meta.update(content_type=content_type or "text/html", charset=enc, charset_source=enc_source)
@@ -108,7 +108,7 @@ def _record(record: WarcRecord, cfg: ReadConfig) -> tuple[Record | None, bool]:
     ctype = (content_type or "").split(";")[0].strip().lower()
     if ctype not in HTML_TYPES and not (not ctype and _looks_like_html(body)):
         return Drop("non_html", meta=_meta(record)), False
-    return _html_doc(record, body, total > len(body), ctype or None), False
+    return _html_doc(record, body, total > len(body), ctype or None, cfg), False
 
 
 def read_web(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:

@@ -134,7 +134,7 @@ def test_filter_step_on_a_batch_respects_kinds_and_adds_columns():
         {"id": "2", "source": "repo", "text": code},
         {"id": "3", "source": "site", "text": "Too short."},
     ])
-    step = FilterStep(rules=[LanguageFilter(min_score=None), GopherQualityFilter()], kinds={"site": "web", "repo": "code"})
+    step = FilterStep(rules=[LanguageFilter(min_score=None), GopherQualityFilter()], domains={"site": "web", "repo": "code"})
     step.setup()
     out = step.process(table)
     assert out.column(DROP_REASON).to_pylist() == [None, None, "gopher_short_doc"]
@@ -143,6 +143,6 @@ def test_filter_step_on_a_batch_respects_kinds_and_adds_columns():
     assert out.schema.field("lang_score").type == pa.float32()
     from filters.pii import PiiScrubber
 
-    pii = FilterStep(rules=[PiiScrubber()], kinds={"site": "web", "repo": "code"})
+    pii = FilterStep(rules=[PiiScrubber()], domains={"site": "web", "repo": "code"})
     out = pii.process(table)
     assert "<EMAIL>" in out.column("text")[0].as_py() and pii.counters == {"pii:email": 1}

@@ -26,8 +26,8 @@ ZH_LINKS = "\n".join(["首页", "新闻中心", "体育", "娱乐八卦", "免�
                       "意见反馈", "版权声明", "隐私保护", "帮助中心", "合作伙伴", "返回顶部"])
 
 
-def doc(text: str, kind: str = "web", lang: str | None = None) -> FilterDoc:
-    d = FilterDoc("d1", "src", kind, text)
+def doc(text: str, domain: str = "web", lang: str | None = None) -> FilterDoc:
+    d = FilterDoc("d1", "src", domain, text)
     d.lang = lang
     return d
 
