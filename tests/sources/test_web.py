@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import io
+import re
+import zlib
 
+import brotli
 import pytest
+from warcio.warcwriter import WARCWriter
 
 from pipelines.config import ReadConfig, SourceConfig
 from pipelines.sources.base import Doc
@@ -66,7 +71,8 @@ def test_charset_from_header_meta_and_detection(tmp_path):
     assert _reasons(out) == ["doc"] * 4
     for d in out:
         assert "Ça coûte très cher à Zürich" in d.text, d.meta
-    assert out[0].meta["charset_source"] == "header" and out[1].meta["charset_source"] == "detected"
+    assert [d.meta["charset_source"] for d in out] == ["header", "meta", "detected", "utf8"]
+    assert [d.meta["charset"] for d in out] == ["cp1252", "cp1252", "cp1252", "utf-8"]
 
 
 def test_wet_conversion_records_kept_as_is(tmp_path):
@@ -122,3 +128,209 @@ def test_giant_html_record_is_read_bounded(tmp_path):
     assert _reasons(out) == ["doc", "doc"]
     assert out[0].meta["html_truncated"] is True and len(out[0].text.encode()) <= 400_000
     assert "html_truncated" not in out[1].meta
+
+
+# --- Content-Encoding, malformed HTTP, damaged WARC framing --------------------------------------
+
+def _raw_response(w, url: str, message: bytes):
+    """A `response` record whose block is `message` byte for byte. warcio parses (and rejects or
+    re-serialises) the HTTP head it is handed, so the record is built as a resource and retyped."""
+    rec = w.create_warc_record(url, "resource", payload=io.BytesIO(message),
+                               warc_content_type="application/http; msgtype=response")
+    rec.rec_type = "response"
+    rec.rec_headers.replace_header("WARC-Type", "response")
+    return rec
+
+
+def _http(body: bytes, *fields: tuple[str, str], status: bytes = b"HTTP/1.1 200 OK") -> bytes:
+    head = b"".join(f"{k}: {v}\r\n".encode() for k, v in (("Content-Type", "text/html; charset=utf-8"), *fields))
+    return status + b"\r\n" + head + b"\r\n" + body
+
+
+def _warc(path, messages: list[tuple[str, bytes]], gz: bool = True):
+    """A WARC (warcinfo first) with one response record per (url, raw HTTP message)."""
+    with open(path, "wb") as f:
+        w = WARCWriter(f, gzip=gz)
+        w.write_record(w.create_warcinfo_record(path.name, {"software": "grist-tests"}))
+        for url, message in messages:
+            w.write_record(_raw_response(w, url, message))
+    return path
+
+
+def _good(i: int) -> tuple[str, bytes]:
+    return f"https://good/{i}", _http(html_page(i).encode())
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    c = zlib.compressobj(wbits=-15)
+    return c.compress(data) + c.flush()
+
+
+def _chunked(data: bytes, size: int = 700) -> bytes:
+    parts = [b"%x;ext=1\r\n%s\r\n" % (len(data[i:i + size]), data[i:i + size]) for i in range(0, len(data), size)]
+    return b"".join(parts) + b"0\r\n\r\n"
+
+
+def _assert_good(doc, i: int):
+    assert isinstance(doc, Doc), doc
+    assert f"Article {i}" in doc.text and paragraph(i * 10) in doc.text and paragraph(i * 10 + 2) in doc.text
+    assert "SCRIPT_JUNK" not in doc.text
+
+
+def _assert_provenance(drop, url: str):
+    assert drop.meta["url"] == url
+    assert drop.meta["warc_record_id"].startswith("<urn:uuid:") and drop.meta["date"].startswith("20")
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_content_encodings_are_decoded(tmp_path, gz):
+    page = {i: html_page(i).encode() for i in range(10)}
+    encoded = [
+        ("gzip", gzip.compress(page[0])),
+        ("x-gzip", gzip.compress(page[1])),
+        ("deflate", zlib.compress(page[2])),  # zlib-wrapped, as RFC 9110 says
+        ("deflate", _raw_deflate(page[3])),  # raw, as many servers send it
+        ("br", brotli.compress(page[4])),
+        ("gzip, br", brotli.compress(gzip.compress(page[5]))),  # gzip applied first, then br
+        ("identity", page[6]),
+        ("GZip", gzip.compress(page[7])),
+    ]
+    messages = [(f"https://enc/{i}", _http(body, ("Content-Encoding", coding))) for i, (coding, body) in enumerate(encoded)]
+    # chunked transfer coding over a gzip content coding (what a server streaming gzip sends)
+    messages.append(("https://enc/8", _http(_chunked(gzip.compress(page[8])), ("Content-Encoding", "gzip"),
+                                            ("Transfer-Encoding", "chunked"))))
+    messages.append(("https://enc/9", _http(_chunked(page[9]), ("Transfer-Encoding", "chunked"))))
+    out = _read(_warc(tmp_path / ("e.warc.gz" if gz else "e.warc"), messages, gz))
+    assert _reasons(out) == ["doc"] * 10
+    for i, doc in enumerate(out):
+        _assert_good(doc, i)
+        assert doc.meta["url"] == f"https://enc/{i}" and doc.meta["charset"] == "utf-8"
+    assert [d.meta.get("content_encoding") for d in out] == [c for c, _ in encoded] + ["gzip", None]
+
+
+def test_bad_content_encoding_drops_that_record_only(tmp_path):
+    page = html_page(1).encode()
+    bad = [
+        ("https://bad/zstd", _http(page, ("Content-Encoding", "zstd"))),  # a coding grist does not decode
+        ("https://bad/compress", _http(page, ("Content-Encoding", "compress"))),
+        ("https://bad/not-gzip", _http(page, ("Content-Encoding", "gzip"))),  # says gzip, is not
+        ("https://bad/not-br", _http(b"\xff\xfe broken brotli " * 20, ("Content-Encoding", "br"))),
+        ("https://bad/stacked", _http(gzip.compress(page), ("Content-Encoding", "gzip, snappy"))),
+    ]
+    messages = [m for k, b in enumerate(bad) for m in (b, _good(k))]
+    out = _read(_warc(tmp_path / "b.warc.gz", messages))
+    assert _reasons(out) == ["bad_content_encoding", "doc"] * len(bad)
+    for k, (url, _) in enumerate(bad):
+        _assert_provenance(out[2 * k], url)
+        _assert_good(out[2 * k + 1], k)
+    assert out[0].meta["content_encoding"] == "zstd" and out[8].meta["content_encoding"] == "gzip, snappy"
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_malformed_http_drops_that_record_and_reading_goes_on(tmp_path, gz):
+    page = html_page(50).encode()
+    cases = [  # (raw HTTP message, expected outcome)
+        (b"HTTP/1.0 302 \r\nLocation: /elsewhere\r\n\r\n", "http_status_302"),  # no reason phrase: valid
+        (b"HTTP/1.1 200\r\nContent-Type: text/html\r\n\r\n" + page, "doc"),  # no reason phrase: valid
+        (b"HTTP/1.1 200 OK\nContent-Type: text/html\n\n" + page, "doc"),  # bare LF line ends
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + page, "doc"),
+        (b"HTTPX/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + page, "non_http_response"),
+        (page, "non_http_response"),  # a body stored without its HTTP head
+        (bytes(range(256)) * 4, "non_http_response"),
+        (b"HTTP/1.1 2x0 OK\r\nContent-Type: text/html\r\n\r\n" + page, "malformed_http_header"),
+        (b"HTTP/1.1 200 OK\r\nContent-Type text/html\r\nnot a field\r\n\r\n" + page, "malformed_http_header"),
+        (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nServer: x", "malformed_http_header"),  # no blank line
+    ]
+    messages = [m for k, (raw, _) in enumerate(cases) for m in ((f"https://case/{k}", raw), _good(k))]
+    out = _read(_warc(tmp_path / ("h.warc.gz" if gz else "h.warc"), messages, gz))
+    assert _reasons(out) == [r for _, want in cases for r in (want, "doc")]
+    for k, (_, want) in enumerate(cases):
+        got, good = out[2 * k], out[2 * k + 1]
+        if want == "doc":
+            _assert_good(got, 50)
+            assert got.meta["url"] == f"https://case/{k}"
+        else:
+            _assert_provenance(got, f"https://case/{k}")
+        _assert_good(good, k)
+        assert good.meta["url"] == f"https://good/{k}"
+
+
+def _record_bytes(messages: list[tuple[str, bytes]]) -> list[bytes]:
+    """Each response record written alone (uncompressed), to be damaged and joined by a test."""
+    out = []
+    for url, message in messages:
+        buf = io.BytesIO()
+        w = WARCWriter(buf, gzip=False)
+        w.write_record(_raw_response(w, url, message))
+        out.append(buf.getvalue())
+    return out
+
+
+def _set_length(rec: bytes, delta: int | None) -> bytes:
+    """Content-Length off by `delta` bytes, or removed (None)."""
+    def repl(m):
+        return b"" if delta is None else b"Content-Length: %d\r\n" % (int(m.group(1)) + delta)
+    return re.sub(rb"Content-Length: (\d+)\r\n", repl, rec, count=1)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("damage, want", [
+    ("garbage_between", ["doc", "doc", "malformed_warc_record", "doc", "doc", "doc"]),
+    ("length_short", ["doc", "doc", "doc", "malformed_warc_record", "doc", "doc"]),
+    ("length_long", ["doc", "doc", "doc", "malformed_warc_record", "doc"]),  # it swallows the next head
+    ("length_missing", ["doc", "doc", "malformed_warc_header", "doc", "doc"]),
+    ("length_not_a_number", ["doc", "doc", "malformed_warc_header", "doc", "doc"]),
+    ("unknown_type", ["doc", "doc", "unknown_warc_type", "doc", "doc"]),
+])
+def test_damaged_warc_record_resynchronises_at_the_next(tmp_path, gz, damage, want):
+    recs = _record_bytes([_good(i) for i in range(5)])
+    if damage == "garbage_between":
+        recs.insert(2, b"these bytes are no WARC record\r\nWARC-Type: response\r\n\r\n<html>junk</html>\r\n")
+    elif damage.startswith("length_"):
+        delta = {"length_short": -60, "length_long": 60, "length_missing": None}.get(damage)
+        recs[2] = _set_length(recs[2], delta) if damage != "length_not_a_number" else \
+            re.sub(rb"Content-Length: \d+", b"Content-Length: 12x", recs[2], count=1)
+    else:
+        recs[2] = recs[2].replace(b"WARC-Type: response", b"WARC-Type: bogus", 1)
+    path = tmp_path / ("d.warc.gz" if gz else "d.warc")
+    path.write_bytes(b"".join(gzip.compress(r) for r in recs) if gz else b"".join(recs))
+    out = _read(path)
+    assert _reasons(out) == want
+    docs = [d for d in out if isinstance(d, Doc)]
+    assert docs[0].meta["url"] == "https://good/0" and docs[-1].meta["url"] == "https://good/4"
+    _assert_good(docs[-1], 4)
+    if damage in ("length_missing", "length_not_a_number", "unknown_type"):
+        _assert_provenance(out[2], "https://good/2")
+
+
+def test_truncated_after_a_bad_record_still_reads_all_complete_ones(tmp_path):
+    messages = [_good(0), ("https://bad/1", b"garbage, not HTTP\r\n\r\n"), _good(2), _good(3)]
+    data = _warc(tmp_path / "full.warc", messages, gz=False).read_bytes()
+    (tmp_path / "cut.warc").write_bytes(data[:-200])
+    out = _read(tmp_path / "cut.warc")
+    assert _reasons(out) == ["doc", "non_http_response", "doc", "truncated_warc"]
+    _assert_provenance(out[3], "https://good/3")
+
+
+def test_charset_labels_decode_as_browsers_do(tmp_path):
+    """Labels name narrower charsets than the pages hold: each page here has a character only the
+    browsers' superset decoder knows (GB18030 for gb2312, HKSCS for big5, cp932 for shift_jis)."""
+    pages = [  # (label, codec the page is really in, text)
+        ("gb2312", "gb18030", "北京的天气很好，我们去公园散步。罕见字𠀀也能正确显示。" * 3),
+        ("big5", "big5hkscs", "香港嘅天氣好好，我哋去公園散步。臺灣的朋友也來了。" * 3),
+        ("shift_jis", "cp932", "東京の天気はとても良いです。①番の出口から公園へ行きます。" * 3),
+        ("iso-8859-1", "cp1252", "“Smart quotes” cost €5 – naïve café. " * 5),
+    ]
+    messages = []
+    for k, (label, codec, text) in enumerate(pages):
+        body = html_page(k, charset=None, extra=f"<p>{text}</p>").encode(codec)
+        messages.append((f"https://cs/header/{k}", _http(body, status=b"HTTP/1.1 200 OK").replace(
+            b"charset=utf-8", b"charset=" + label.encode())))
+        meta_page = html_page(k, charset=label, extra=f"<p>{text}</p>").encode(codec)
+        messages.append((f"https://cs/meta/{k}", _http(meta_page).replace(b"; charset=utf-8", b"")))
+    out = _read(_warc(tmp_path / "cs.warc.gz", messages))
+    assert _reasons(out) == ["doc"] * 8
+    for k, (label, codec, text) in enumerate(pages):
+        for doc, source in zip(out[2 * k:2 * k + 2], ("header", "meta")):
+            assert text.strip() in doc.text, (label, source)
+            assert doc.meta["charset"] == codec and doc.meta["charset_source"] == source

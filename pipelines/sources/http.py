@@ -1,0 +1,149 @@
+"""HTTP/1.x responses as a WARC `response` record stores them: status line and header fields,
+then the body as sent (chunked, compressed), decoded here with bounded memory.
+
+A bad message raises `HttpError` with a named reason: `non_http_response` (the block does not start
+with `HTTP/`: an HTML body, `HTTPX/1.1`, garbage), `malformed_http_header` (a bad status line or
+header field, or no blank line ending the header), `bad_content_encoding` (an unknown coding, or
+one that does not decode). A status line without a reason phrase (`HTTP/1.0 302 `) is valid
+(RFC 9112 4), and so are bare-LF line ends (RFC 9112 2.2: a recipient MAY accept them).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+
+import brotli
+
+_STATUS = re.compile(rb"HTTP/\d(?:\.\d)?[ \t]+(\d{3})(?:[ \t][^\r\n]*)?\r?", re.I)
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Fields whose repeated lines form one comma-separated list (RFC 9110 5.3); for the rest the first wins.
+_LIST_FIELDS = frozenset({"content-encoding", "transfer-encoding"})
+
+
+class HttpError(ValueError):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]  # lower-cased field names, latin-1 decoded values
+    body: bytes  # as sent: still chunked / compressed, see `decode_body`
+
+
+def parse_response(block: bytes) -> HttpResponse:
+    """The final response in `block` (1xx interim responses before it are skipped)."""
+    pos = 0
+    while True:
+        status, headers, pos = _parse_head(block, pos)
+        if not (100 <= status < 200 and status != 101):
+            return HttpResponse(status, headers, block[pos:])
+
+
+def _parse_head(block: bytes, pos: int) -> tuple[int, dict[str, str], int]:
+    end = block.find(b"\n", pos)
+    line = block[pos:end] if end >= 0 else block[pos:pos + 200]
+    if line[:5].upper() != b"HTTP/":
+        raise HttpError("non_http_response", repr(line[:40]))
+    m = _STATUS.fullmatch(line)
+    if m is None:
+        raise HttpError("malformed_http_header", f"status line {line[:60]!r}")
+    headers: dict[str, str] = {}
+    name = ""
+    while True:
+        if end < 0:
+            raise HttpError("malformed_http_header", "no blank line ends the header")
+        pos = end + 1
+        end = block.find(b"\n", pos)
+        if end < 0:
+            raise HttpError("malformed_http_header", "no blank line ends the header")
+        line = block[pos:end]
+        if line in (b"", b"\r"):
+            return int(m.group(1)), headers, end + 1
+        if line[:1] in (b" ", b"\t") and name:  # obsolete line folding: part of the previous value
+            headers[name] += " " + line.strip().decode("latin-1")
+            continue
+        raw_name, sep, value = line.partition(b":")
+        raw_name = raw_name.rstrip()
+        if not sep or _TOKEN.fullmatch(raw_name) is None:
+            raise HttpError("malformed_http_header", f"field {line[:60]!r}")
+        name = raw_name.decode("ascii").lower()
+        text = value.strip().decode("latin-1")
+        if name not in headers:
+            headers[name] = text
+        elif name in _LIST_FIELDS:
+            headers[name] += ", " + text
+
+
+def _tokens(value: str | None) -> list[str]:
+    return [t.strip().lower() for t in (value or "").split(",") if t.strip()]
+
+
+def decode_body(resp: HttpResponse, limit: int) -> tuple[bytes, bool]:
+    """(the body with its transfer and content codings undone, at most `limit` bytes; whether
+    the output was cut at `limit`). Codings are undone last-applied first (RFC 9110 8.4)."""
+    codings = _tokens(resp.headers.get("content-encoding")) + _tokens(resp.headers.get("transfer-encoding"))
+    body, cut = resp.body, False
+    for coding in reversed(codings):
+        if coding == "chunked":
+            body = dechunk(body)
+        elif coding != "identity":
+            body, cut_here = decompress(coding, body, limit)
+            cut = cut or cut_here
+    if len(body) > limit:
+        body, cut = body[:limit], True
+    return body, cut
+
+
+def dechunk(data: bytes) -> bytes:
+    """The payload of a chunked body. Lenient, as browsers are: data that does not start with a
+    chunk size is returned as is (a crawler that de-chunked it but kept the header), and a cut
+    or damaged chunk ends the body with what came before."""
+    out: list[bytes] = []
+    pos = 0
+    while True:
+        end = data.find(b"\n", pos)
+        if end < 0:
+            break
+        size_text = data[pos:end].split(b";", 1)[0].strip()  # chunk extensions follow a ';'
+        if not size_text or size_text.strip(b"0123456789abcdefABCDEF"):
+            if pos == 0:
+                return data
+            break
+        size = int(size_text, 16)
+        if size == 0:
+            break
+        start = end + 1
+        out.append(data[start:start + size])
+        pos = start + size
+        pos += 2 if data[pos:pos + 2] == b"\r\n" else 1 if data[pos:pos + 1] == b"\n" else 0
+    return b"".join(out)
+
+
+def decompress(coding: str, data: bytes, limit: int) -> tuple[bytes, bool]:
+    """(up to `limit` decoded bytes, whether more output was left). A stream cut short decodes
+    to what it holds; an unknown coding or corrupt data raises HttpError("bad_content_encoding")."""
+    try:
+        if coding in ("gzip", "x-gzip"):
+            return _inflate(data, 31, limit)
+        if coding == "deflate":  # zlib-wrapped per RFC 9110, but many servers send raw deflate
+            zlib_header = len(data) >= 2 and data[0] & 0x0F == 8 and ((data[0] << 8) | data[1]) % 31 == 0
+            return _inflate(data, 15 if zlib_header else -15, limit)
+        if coding == "br":
+            d = brotli.Decompressor()
+            out = d.process(data, output_buffer_limit=limit)
+            return out[:limit], len(out) >= limit and not d.is_finished()
+    except (zlib.error, brotli.error) as exc:
+        raise HttpError("bad_content_encoding", f"{coding}: {exc}") from None
+    raise HttpError("bad_content_encoding", f"unknown coding {coding!r}")
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> tuple[bytes, bool]:
+    d = zlib.decompressobj(wbits)
+    out = d.decompress(data, limit)
+    return out, bool(d.unconsumed_tail)
