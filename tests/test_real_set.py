@@ -43,6 +43,10 @@ def test_pages_have_files_and_phrases(built):
     assert {"de", "en", "fr"} <= {p["lang"] for p in with_phrases}
     # the gold phrases belong to their pages: nearly all must-appear phrases are in the page's own text
     # (measured: 194 of 198; the rest differ by non-breaking spaces or entities)
+    # full gold main texts (for character / token F1), in several scripts
+    with_gold = [p for p in pages if p["gold"] is not None]
+    assert len(with_gold) >= 20 and all(isinstance(p["gold"], str) and p["gold"].strip() for p in with_gold)
+    assert {"en", "zh", "ja"} <= {p["lang"] for p in with_gold}
     musts = [(p, m) for p in with_phrases for m in p["must"]]
     found = sum(re.sub(r"\s+", " ", m) in _visible(Path(p["path"]).read_bytes()) for p, m in musts)
     assert found >= 0.95 * len(musts)

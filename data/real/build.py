@@ -22,10 +22,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import pages_newspaper4k  # noqa: E402
 import pages_trafilatura  # noqa: E402
 from realset import build_info, fingerprint, real_dir  # noqa: E402
 
-PAGE_SOURCES = [pages_trafilatura]
+PAGE_SOURCES = [pages_trafilatura, pages_newspaper4k]
 ROW_KEYS = ("name", "file", "url", "lang", "must", "must_not", "gold", "origin", "license")
 
 

@@ -58,15 +58,18 @@ def pypi_sdist(name: str, version: str, sha256: str | None = None) -> Path:
         if hit := _cached(prefix):
             return _check(hit, sha256, what)
     with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
-        # --no-build-isolation: pip still prepares metadata, but with the installed setuptools
-        # instead of downloading a build environment per package.
-        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-               "--no-build-isolation", f"{name}=={version}", "-d", tmp]
-        res = subprocess.run(cmd, capture_output=True, text=True)
-        files = [p for p in Path(tmp).iterdir() if p.is_file()]
-        if not files:  # metadata preparation can fail after the file was fetched; only no file is fatal
-            last = (res.stderr.strip().splitlines() or ["no file downloaded"])[-1]
-            raise FetchError(f"real-data build: could not download {what}: {last}")
+        # pip saves an sdist only once it has prepared its metadata. First with the installed
+        # setuptools (no build environment to download); a project on another backend (poetry,
+        # hatch) needs pip's isolated build environment, so that is the second try.
+        for isolation in (["--no-build-isolation"], []):
+            cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                   *isolation, f"{name}=={version}", "-d", tmp]
+            res = subprocess.run(cmd, capture_output=True, text=True)
+            if files := [p for p in Path(tmp).iterdir() if p.is_file()]:
+                break
+        else:
+            err = [ln for ln in res.stderr.splitlines() if ln.startswith("ERROR") or "error" in ln.lower()]
+            raise FetchError(f"real-data build: could not download {what}: {(err or ['no file downloaded'])[-1].strip()}")
         dest = cache_dir() / files[0].name
         shutil.move(str(files[0]), dest)
     return _check(dest, sha256, what)
