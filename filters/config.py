@@ -35,14 +35,44 @@ class LanguageConfig(StageToggle):
 
 
 class LinesConfig(StageToggle):
-    """C4-style line cleaning: bad lines are removed, the document is kept (counted, not dropped)."""
+    """Line cleaning of web text (filters/lines.py): boilerplate lines are removed by a named
+    reason, judged in context; the document is kept (counted, not dropped). Widths are display
+    widths (a CJK character counts 2). Each rule is a switch: false / null turns it off."""
 
     apply_to_domains: list[Domain] = _domains(["web"])
-    require_terminal_punct: bool = Field(True, description="drop lines not ending in . ! ? \" 。 ！ ？ ...")
-    min_words_per_line: int | None = Field(3, ge=1, description="CJK characters count as words")
+    # In context (see filters/lines.py).
+    link_list_min_lines: int | None = Field(3, ge=2, description="a run of this many short lines at the page's top or "
+                                                                 "bottom, sharing few words with the page, is a link list")
+    link_list_inner_lines: int | None = Field(30, ge=2, description="a run this long is a link list anywhere on the page")
+    link_list_max_overlap: float = Field(0.25, ge=0, le=1, description="share of a run line's words found elsewhere "
+                                                                       "on the page above which the run is content")
+    short_line_width: int = Field(40, gt=0, description="narrower lines not ending a sentence are 'short'")
+    bullet_line_width: int = Field(100, gt=0, description="bulleted lines (•, -, 1.) narrower than this are 'short'")
+    keep_headings: bool = Field(True, description="a link list's last line is kept when a paragraph follows it")
+    related_links: bool = Field(True, description="a 'Related articles' / 'Auch interessant' / '相关阅读' heading and "
+                                                  "the short lines after it")
+    # A line's own text: notices up to max_notice_width, interface lines up to max_ui_width.
+    max_notice_width: int = Field(400, gt=0, description="widest line removed as copyright, cookie or newsletter "
+                                                        "notice, javascript, breadcrumb")
+    max_ui_width: int = Field(100, gt=0, description="widest line removed by the rules below")
+    copyright: bool = Field(True, description="©, 'All rights reserved', 版权所有")
+    javascript: bool = Field(True, description="'please enable JavaScript'")
+    policy: bool = Field(True, description="cookie notices; short lines naming privacy policy / terms / imprint")
+    login: bool = Field(True, description="log in / sign up / register / 登录")
+    share: bool = Field(True, description="share on / follow us / 分享到")
+    read_more: bool = Field(True, description="read more / weiterlesen / 阅读全文")
+    promo: bool = Field(True, description="click here / subscribe / newsletter / 点击 / 领取 / 红包 / 优惠券 / 搜:")
+    meta: bool = Field(True, description="bylines, lone dates, comment counts, reading time, 'Tags:'")
+    ui_label: bool = Field(True, description="a lone label: Advertisement, Drucken, 返回顶部, 上一篇：...")
+    nav_min_items: int | None = Field(3, ge=2, description="this many narrow items split by | or · is navigation")
+    breadcrumb: bool = Field(True, description="Home > News > World")
+    seo_min_keywords: int | None = Field(4, ge=2, description="this many narrow keywords split by | _ 、 ，or in 【】, "
+                                                               "with no sentence, is SEO stuffing")
+    item_width: int = Field(24, gt=0, description="widest item of a nav bar, breadcrumb or keyword list")
+    # C4's own line rules: they delete headings and Chinese lines, so they are off by default.
+    require_terminal_punct: bool = Field(False, description="C4: drop lines not ending in . ! ? \" 。 ！ ？ ...")
+    min_words_per_line: int | None = Field(None, ge=1, description="C4 used 3; CJK characters count as words")
     max_word_length: int | None = Field(1000, ge=1, description="drop lines holding a longer 'word'")
-    javascript: bool = Field(True, description="drop lines mentioning javascript")
-    policy: bool = Field(True, description="drop cookie / privacy-policy / terms-of-use notices")
 
 
 class PiiConfig(StageToggle):

@@ -1,15 +1,15 @@
-"""Heuristic rules in the spirit of Gopher (quality, repetition), C4 (line cleaning, lorem ipsum)
-and FineWeb. Reason strings follow datatrove's (`gopher_short_doc`, ...). All CJK-aware through
-`filters.text`: Han/kana characters are words, wide characters are two columns wide.
+"""Heuristic rules in the spirit of Gopher (quality, repetition), C4 (lorem ipsum, sentences) and
+FineWeb; line cleaning is filters/lines.py. Reason strings follow datatrove's (`gopher_short_doc`,
+...). All CJK-aware through `filters.text`: Han/kana characters are words, wide characters are two
+columns wide.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from filters.base import FilterDoc, Filter, LineFilter, Verdict
-from filters.config import (C4Config, FineWebConfig, GopherQualityConfig, GopherRepetitionConfig,
-                            LinesConfig)
+from filters.base import FilterDoc, Filter, Verdict
+from filters.config import C4Config, FineWebConfig, GopherQualityConfig, GopherRepetitionConfig
 from filters.text import (cjk_count, display_width, ends_sentence, is_cjk_word, nonempty_lines,
                           script_language, sentence_count, words)
 
@@ -20,8 +20,6 @@ STOP_WORDS = {
     "ja": frozenset("のにはをたがでてとし"),
 }
 BULLETS = ("•", "●", "○", "▪", "■", "□", "◦", "‣", "⁃", "-", "*", "·", "»", "➤", "✓")
-POLICY_PHRASES = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
-                  "use cookies", "隐私政策", "使用条款", "隐私条款", "利用規約", "プライバシーポリシー")
 
 
 def doc_words(doc: FilterDoc) -> list[str]:
@@ -37,32 +35,6 @@ def doc_language(doc: FilterDoc) -> str | None:
     if doc.lang is not None:
         return doc.lang
     return doc.cached("script_lang", script_language) or "en"
-
-
-class C4LineFilter(LineFilter):
-    """C4 line cleaning: lines without terminal punctuation, too short, holding an absurd
-    'word', mentioning javascript, or cookie / policy notices are removed."""
-
-    name = "c4_lines"
-    Config = LinesConfig
-
-    def keep_line(self, line: str) -> Verdict:
-        c = self.cfg
-        stripped = line.strip()
-        if c.require_terminal_punct and not ends_sentence(stripped):
-            return False, "c4_no_terminal_punct"
-        if c.min_words_per_line is not None or c.max_word_length is not None:
-            ws = words(stripped)
-            if c.min_words_per_line is not None and len(ws) < c.min_words_per_line:
-                return False, "c4_too_few_words"
-            if c.max_word_length is not None and ws and max(map(len, ws)) > c.max_word_length:
-                return False, "c4_long_word"
-        low = stripped.lower()
-        if c.javascript and "javascript" in low:
-            return False, "c4_javascript"
-        if c.policy and any(p in low for p in POLICY_PHRASES):
-            return False, "c4_policy"
-        return True
 
 
 class C4Filter(Filter):

@@ -13,8 +13,9 @@ from typing import Any
 
 from filters.base import FilterDoc, FilterStep, Rule, Transform, run_rules
 from filters.config import DOMAINS, QualityConfig
-from filters.heuristics import C4Filter, C4LineFilter, FineWebFilter, GopherQualityFilter, GopherRepetitionFilter
+from filters.heuristics import C4Filter, FineWebFilter, GopherQualityFilter, GopherRepetitionFilter
 from filters.language import LanguageFilter
+from filters.lines import LineCleaner
 from filters.pii import PiiScrubber
 from filters.quality import (QualityFilter, QualityModel, balanced_examples, hashed_sample, iter_part_docs,
                              model_text, read_labelled, train_classifier)
@@ -29,7 +30,7 @@ STAGE = "filters"
 # (section of FiltersConfig, rule class), in the order they are applied. The quality classifier
 # comes last and is added by the stage (it needs a trained model).
 FILTERS: list[tuple[str, type[Rule]]] = [
-    ("lines", C4LineFilter),
+    ("lines", LineCleaner),
     ("pii", PiiScrubber),
     ("language", LanguageFilter),
     ("c4", C4Filter),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from filters.base import EMPTY_AFTER_CLEANING, FilterDoc, run_rules
-from filters.heuristics import C4Filter, C4LineFilter, FineWebFilter, GopherQualityFilter, GopherRepetitionFilter
+from filters.base import FilterDoc
+from filters.heuristics import C4Filter, FineWebFilter, GopherQualityFilter, GopherRepetitionFilter
 from filters.pii import PiiScrubber
 from filters.text import display_width, words
 
@@ -112,31 +112,6 @@ def test_c4_document_reasons():
     assert C4Filter().keep(doc("One sentence. Two sentences.")) == (False, "c4_too_few_sentences")
     assert C4Filter().keep(doc("今天下雨了。我们在家。")) == (False, "c4_too_few_sentences")
     assert C4Filter().keep(doc("今天下雨了。我们在家看书。晚上一起做饭！")) is True
-
-
-def test_c4_line_cleaning_keeps_the_document_and_counts_lines():
-    f = C4LineFilter()
-    text = "\n".join([
-        "Home | About | Contact",
-        "This page uses cookies to improve your experience, see our privacy policy.",
-        "Please enable JavaScript to view the comments powered by Disqus.",
-        "Too short.",
-        EN.split("\n")[0],
-        "北京是中华人民共和国的首都。",
-        "首页 新闻 体育",
-    ])
-    cleaned = f.apply(doc(text))
-    assert cleaned == EN.split("\n")[0] + "\n北京是中华人民共和国的首都。"
-    assert f.counters == {"lines_removed:c4_no_terminal_punct": 2, "lines_removed:c4_policy": 1,
-                          "lines_removed:c4_javascript": 1, "lines_removed:c4_too_few_words": 1,
-                          "docs_with_lines_removed": 1}
-
-
-def test_line_cleaning_that_leaves_nothing_drops_the_document():
-    d = doc(ZH_LINKS)
-    f = C4LineFilter()
-    run_rules([f], [d])
-    assert d.reason == EMPTY_AFTER_CLEANING and f.counters["lines_removed:c4_no_terminal_punct"] == 24
 
 
 # -- FineWeb --------------------------------------------------------------------------------------
