@@ -5,7 +5,8 @@ A bad message raises `HttpError` with a named reason: `non_http_response` (the b
 with `HTTP/`: an HTML body, `HTTPX/1.1`, garbage), `malformed_http_header` (a bad status line or
 header field, or no blank line ending the header), `bad_content_encoding` (an unknown coding, or
 one that does not decode). A status line without a reason phrase (`HTTP/1.0 302 `) is valid
-(RFC 9112 4), and so are bare-LF line ends (RFC 9112 2.2: a recipient MAY accept them).
+(RFC 9112 4), and so are bare-LF line ends (RFC 9112 2.2: a recipient MAY accept them) and the
+CRCRLF ends of a CRLF file converted once more (seen in real WARCs).
 """
 
 from __future__ import annotations
@@ -16,8 +17,16 @@ from dataclasses import dataclass
 
 import brotli
 
-_STATUS = re.compile(rb"HTTP/\d(?:\.\d)?[ \t]+(\d{3})(?:[ \t][^\r\n]*)?\r?", re.I)
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_STATUS = rb"HTTP/\d(?:\.\d)?[ \t]+(\d{3})(?:[ \t][^\r\n]*)?\r*"
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_STATUS_LINE = re.compile(_STATUS, re.I)
+_FIELD_NAME = re.compile(_TOKEN)
+# The common case in one match: status line, well-formed fields, blank line. Anything else (an
+# error, folded lines) goes through the line-by-line parser, which names what is wrong.
+_HEAD = re.compile(_STATUS + rb"\n((?:" + _TOKEN + rb"[ \t]*:[^\n]*\n)*?)\r*\n", re.I)
+# The fields the reader uses; only these are kept.
+FIELDS = ("content-type", "content-encoding", "transfer-encoding")
+_WANTED = re.compile(rb"^(" + "|".join(FIELDS).encode() + rb")[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r*$", re.I | re.M)
 # Fields whose repeated lines form one comma-separated list (RFC 9110 5.3); for the rest the first wins.
 _LIST_FIELDS = frozenset({"content-encoding", "transfer-encoding"})
 
@@ -32,7 +41,7 @@ class HttpError(ValueError):
 @dataclass
 class HttpResponse:
     status: int
-    headers: dict[str, str]  # lower-cased field names, latin-1 decoded values
+    headers: dict[str, str]  # FIELDS present, by lower-cased name; latin-1 decoded values
     body: bytes  # as sent: still chunked / compressed, see `decode_body`
 
 
@@ -40,9 +49,23 @@ def parse_response(block: bytes) -> HttpResponse:
     """The final response in `block` (1xx interim responses before it are skipped)."""
     pos = 0
     while True:
-        status, headers, pos = _parse_head(block, pos)
+        m = _HEAD.match(block, pos)
+        if m is not None:
+            status, pos = int(m.group(1)), m.end()
+            headers: dict[str, str] = {}
+            for name, value in _WANTED.findall(m.group(2)):
+                _add(headers, name.decode("ascii").lower(), value.decode("latin-1"))
+        else:
+            status, headers, pos = _parse_head(block, pos)
         if not (100 <= status < 200 and status != 101):
             return HttpResponse(status, headers, block[pos:])
+
+
+def _add(headers: dict[str, str], name: str, value: str) -> None:
+    if name not in headers:
+        headers[name] = value
+    elif name in _LIST_FIELDS:
+        headers[name] += ", " + value
 
 
 def _parse_head(block: bytes, pos: int) -> tuple[int, dict[str, str], int]:
@@ -50,34 +73,30 @@ def _parse_head(block: bytes, pos: int) -> tuple[int, dict[str, str], int]:
     line = block[pos:end] if end >= 0 else block[pos:pos + 200]
     if line[:5].upper() != b"HTTP/":
         raise HttpError("non_http_response", repr(line[:40]))
-    m = _STATUS.fullmatch(line)
+    m = _STATUS_LINE.fullmatch(line)
     if m is None:
         raise HttpError("malformed_http_header", f"status line {line[:60]!r}")
-    headers: dict[str, str] = {}
-    name = ""
+    fields: list[list[str]] = []
     while True:
-        if end < 0:
-            raise HttpError("malformed_http_header", "no blank line ends the header")
-        pos = end + 1
+        pos = end + 1 if end >= 0 else len(block)
         end = block.find(b"\n", pos)
-        if end < 0:
-            raise HttpError("malformed_http_header", "no blank line ends the header")
-        line = block[pos:end]
-        if line in (b"", b"\r"):
-            return int(m.group(1)), headers, end + 1
-        if line[:1] in (b" ", b"\t") and name:  # obsolete line folding: part of the previous value
-            headers[name] += " " + line.strip().decode("latin-1")
+        line = block[pos:end] if end >= 0 else block[pos:]
+        # A header that runs to the end of the record is a response without a body, as when a
+        # record's length counts the CRLFs of its original and the file gained CRs since.
+        if not line.strip(b"\r") or end < 0 and pos >= len(block):
+            kept: dict[str, str] = {}
+            for name, value in fields:
+                if name in FIELDS:
+                    _add(kept, name, value)
+            return int(m.group(1)), kept, end + 1 if end >= 0 else len(block)
+        if line[:1] in (b" ", b"\t") and fields:  # obsolete line folding: part of the previous value
+            fields[-1][1] += " " + line.strip().decode("latin-1")
             continue
         raw_name, sep, value = line.partition(b":")
         raw_name = raw_name.rstrip()
-        if not sep or _TOKEN.fullmatch(raw_name) is None:
+        if not sep or _FIELD_NAME.fullmatch(raw_name) is None:
             raise HttpError("malformed_http_header", f"field {line[:60]!r}")
-        name = raw_name.decode("ascii").lower()
-        text = value.strip().decode("latin-1")
-        if name not in headers:
-            headers[name] = text
-        elif name in _LIST_FIELDS:
-            headers[name] += ", " + text
+        fields.append([raw_name.decode("ascii").lower(), value.strip().decode("latin-1")])
 
 
 def _tokens(value: str | None) -> list[str]:

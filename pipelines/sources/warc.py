@@ -1,33 +1,43 @@
-"""WARC record framing (ISO 28500) with record-level recovery.
+"""WARC (ISO 28500) and ARC (Internet Archive v1/v2) record framing, with record-level recovery.
 
 fastwarc ends a file at the first bad record header ("Invalid WARC header": a wrong or missing
 Content-Length, garbage between records) and cannot resume. This reader names the damage and
-resynchronises at the next `WARC/` version line, so one bad record costs one `WarcDamage`:
+resynchronises at the next record start (a `WARC/` version line; for ARC a record header line), so
+one bad record costs one `WarcDamage`:
 
-    malformed_warc_record  bytes where a record should begin that are not one (garbage, or the
-                           tail or head of a record whose Content-Length was wrong)
-    malformed_warc_header  a record header without a usable Content-Length, or too long
+    malformed_warc_header  a record header without a usable length, or too long
+    malformed_warc_record  skipped bytes holding what remains of a record's header (a record lost,
+                           e.g. swallowed by the Content-Length of the one before). Skipped bytes
+                           with no header fields (a record's overlong tail, stray bytes) hold no
+                           record: they are skipped without a damage
     truncated_warc         the stream ends inside a record (fatal: nothing follows)
-    invalid_warc           no WARC record anywhere in the stream (fatal)
+    invalid_warc           no record anywhere in the stream (fatal)
 
-Blocks are read up to a caller-given limit per record; the rest is skipped unread into memory.
+An ARC record is given WARC-style headers (warc-type, warc-target-uri, warc-date, content-type,
+content-length), its filedesc record the type `warcinfo`. Lines may end in LF, CRLF, or the CRCRLF
+of a CRLF file converted once more. Blocks are read up to a caller-given limit per record; the
+rest is skipped without being held in memory.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import IO, Callable, Iterator
 
 MAX_HEADER_BYTES = 1 << 16
 _SKIP_CHUNK = 1 << 16
-_BLANK = (b"\r\n", b"\n")
+_ARC_DESC_BYTES = 256  # of an ARC filedesc block: its first line holds the format version
+_MAX_JUNK_FIELDS = 32
+_JUNK_FIELD = re.compile(rb"(WARC-[A-Za-z0-9-]+)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r*\n?$", re.I)
+_ARC_DATE = re.compile(rb"\d{14}\d*")
 
 
 @dataclass
 class WarcRecord:
     headers: dict[str, str]  # lower-cased field names; the first of repeated fields
     block: bytes  # the first `limit` bytes of the record block
-    length: int  # the declared Content-Length: len(block) < length when the rest was skipped
+    length: int  # the declared length: len(block) < length when the rest was skipped
 
     @property
     def type(self) -> str:
@@ -41,29 +51,46 @@ class WarcDamage:
     fatal: bool = False  # the stream ended: no record follows
 
 
+def _is_blank(line: bytes) -> bool:
+    return not line.strip(b"\r\n")
+
+
 def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iterator[WarcRecord | WarcDamage]:
-    """Records of a decompressed WARC stream, in order; `limit(headers)` is how many block bytes
-    to keep for a record (0: skip its block)."""
+    """Records of a decompressed WARC or ARC stream (by its first line), in order;
+    `limit(headers)` is how many block bytes to keep for a record (0: skip its block)."""
     readline = stream.readline
+    arc = 0  # 0: WARC; else the ARC format version
     seen_record = False
-    junk = False  # bytes that are no record were skipped and not yet reported
-    quiet = False  # ...or they belong to a record already reported (its header was bad)
+    junk: dict[str, str] | None = None  # skipped bytes, with the WARC fields found in them
+    quiet = False  # the skipped bytes belong to a record already reported (its header was bad)
     at_line_start = True
     while True:
         line = readline(MAX_HEADER_BYTES)
         if not line:
-            if junk:
-                yield WarcDamage("malformed_warc_record" if seen_record else "invalid_warc", {}, fatal=True)
+            if junk is not None and (junk or not seen_record):
+                yield WarcDamage("malformed_warc_record" if seen_record else "invalid_warc", junk, fatal=True)
             return
         line_start, at_line_start = at_line_start, line.endswith(b"\n")
-        if not (line_start and line.startswith(b"WARC/")):
-            junk = junk or not (quiet or line in _BLANK)
+        if _is_blank(line):
+            continue
+        if not seen_record and line.startswith(b"filedesc://"):
+            arc = 1
+        if arc and line_start:
+            headers, status = _arc_header(line, arc)
+        elif line_start and line.startswith(b"WARC/"):
+            headers, status = _read_header(readline)
+        else:
+            status = "junk"
+        if status == "junk":
+            if not quiet:
+                junk = {} if junk is None else junk
+                m = _JUNK_FIELD.match(line)
+                if m and len(junk) < _MAX_JUNK_FIELDS:
+                    junk.setdefault(m.group(1).decode("ascii").lower(), m.group(2).decode("utf-8", errors="replace"))
             continue
         if junk:
-            yield WarcDamage("malformed_warc_record", {})
-        junk = quiet = False
-        seen_record = True
-        headers, status = _read_header(readline)
+            yield WarcDamage("malformed_warc_record", junk)
+        junk, quiet, seen_record = None, False, True
         if status == "eof":
             yield WarcDamage("truncated_warc", headers, fatal=True)
             return
@@ -74,37 +101,65 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
             at_line_start = status != "too_long"
             continue
         n = int(length)
-        keep = min(n, max(limit(headers), 0))
+        keep = min(n, max(limit(headers), _ARC_DESC_BYTES if headers.get("arc-filedesc") else 0))
         block = stream.read(keep) if keep else b""
         if len(block) < keep or not _skip(stream, n - keep):
             yield WarcDamage("truncated_warc", headers, fatal=True)
             return
+        if headers.get("arc-filedesc") and block[:2].strip() == b"2":
+            arc = 2
         yield WarcRecord(headers, block, n)
         at_line_start = True
 
 
 def _read_header(readline) -> tuple[dict[str, str], str]:
     """(header fields, 'ok' | 'eof' | 'too_long'), read up to and including the blank line."""
-    headers: dict[str, str] = {}
+    lines: list[bytes] = []
     size = 0
-    name = ""
+    status = "ok"
     while True:
         line = readline(MAX_HEADER_BYTES)
-        if not line:
-            return headers, "eof"
-        if line in _BLANK:
-            return headers, "ok"
+        if not line or _is_blank(line):
+            status = "ok" if line else "eof"
+            break
         size += len(line)
         if size > MAX_HEADER_BYTES:
-            return headers, "too_long"
-        if line[:1] in (b" ", b"\t") and name:  # a folded continuation line
-            headers[name] += " " + line.strip().decode("utf-8", errors="replace")
+            status = "too_long"
+            break
+        lines.append(line)
+    headers: dict[str, str] = {}
+    name = ""
+    # One decode for the block, then str operations: half the cost of per-line bytes handling.
+    for text in b"".join(lines).decode("utf-8", errors="replace").split("\n"):
+        if text[:1] in (" ", "\t") and name:  # a folded continuation line
+            headers[name] += " " + text.strip()
             continue
-        raw_name, sep, value = line.partition(b":")
-        if not sep:  # not a field: ignored, as fastwarc does
-            continue
-        name = raw_name.strip().decode("utf-8", errors="replace").lower()
-        headers.setdefault(name, value.strip().decode("utf-8", errors="replace"))
+        field, sep, value = text.partition(":")
+        if sep:  # a line that is not a field is ignored, as fastwarc does
+            name = field.strip().lower()
+            headers.setdefault(name, value.strip())
+    return headers, status
+
+
+def _arc_header(line: bytes, version: int) -> tuple[dict[str, str], str]:
+    """An ARC record header line -> (WARC-style headers, 'ok' | 'junk'). Fields are counted from
+    the end, as a URL may hold spaces: v1 `URL IP date type length`, v2 `URL IP date type result
+    checksum location offset filename length`."""
+    fields = line.split()
+    tail = 4 if version == 1 else 9
+    if len(fields) <= tail or not _ARC_DATE.fullmatch(fields[-tail + 1]):
+        return {}, "junk"
+    url = b" ".join(fields[:-tail]).decode("utf-8", errors="replace")
+    date = fields[-tail + 1].decode("ascii")
+    ctype = fields[-tail + 2].decode("utf-8", errors="replace")
+    headers = {"warc-target-uri": url, "warc-date": f"{date[:4]}-{date[4:6]}-{date[6:8]}T{date[8:10]}:{date[10:12]}:{date[12:14]}Z",
+               "content-length": fields[-1].decode("utf-8", errors="replace")}
+    if url.startswith("filedesc://"):
+        headers.update({"warc-type": "warcinfo", "content-type": ctype, "arc-filedesc": "1"})
+    else:  # an http(s) record's block is the whole HTTP response, as in a WARC response record
+        http = url.lower().startswith(("http:", "https:"))
+        headers.update({"warc-type": "response", "content-type": "application/http; msgtype=response" if http else ctype})
+    return headers, "ok"
 
 
 def _skip(stream: IO[bytes], n: int) -> bool:

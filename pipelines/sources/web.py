@@ -130,11 +130,12 @@ def read_web(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
         for item in iter_warc(stream, lambda h: limits.get(h.get("warc-type", "").lower(), 0)):
             any_item = True
             if isinstance(item, WarcDamage):
-                # A stream cut or corrupt under the record is the cause: name it rather than the symptom.
-                reason = stream_reason() if item.fatal and latch.error is not None else item.reason
-                yield Drop(reason, meta=_meta(item.headers) if item.headers else {})
                 if item.fatal:
+                    # A stream cut or corrupt under the record is the cause: name it, not the symptom.
+                    yield Drop(stream_reason() if latch.error is not None else item.reason, meta=_meta(item.headers))
                     return
+                if item.headers.get("warc-type", "").lower() not in _NON_DOC_TYPES:  # no document lost otherwise
+                    yield Drop(item.reason, meta=_meta(item.headers))
                 continue
             rec = _record(item, cfg, html_limit)
             if rec is not None:

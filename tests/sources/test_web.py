@@ -239,7 +239,10 @@ def test_malformed_http_drops_that_record_and_reading_goes_on(tmp_path, gz):
         (bytes(range(256)) * 4, "non_http_response"),
         (b"HTTP/1.1 2x0 OK\r\nContent-Type: text/html\r\n\r\n" + page, "malformed_http_header"),
         (b"HTTP/1.1 200 OK\r\nContent-Type text/html\r\nnot a field\r\n\r\n" + page, "malformed_http_header"),
-        (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nServer: x", "malformed_http_header"),  # no blank line
+        (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + page, "malformed_http_header"),  # no blank line
+        # lines ending CR CR LF (a CRLF file converted again) and a header running to the record's end
+        (b"HTTP/1.0 302 \r\r\nLocation: http://x/\r\r\nContent-Length: 0", "http_status_302"),
+        (b"HTTP/1.1 200 OK\r\r\nContent-Type: text/html\r\r\n\r\r\n" + page, "doc"),
     ]
     messages = [m for k, (raw, _) in enumerate(cases) for m in ((f"https://case/{k}", raw), _good(k))]
     out = _read(_warc(tmp_path / ("h.warc.gz" if gz else "h.warc"), messages, gz))
@@ -275,8 +278,11 @@ def _set_length(rec: bytes, delta: int | None) -> bytes:
 
 @pytest.mark.parametrize("gz", [True, False])
 @pytest.mark.parametrize("damage, want", [
-    ("garbage_between", ["doc", "doc", "malformed_warc_record", "doc", "doc", "doc"]),
-    ("length_short", ["doc", "doc", "doc", "malformed_warc_record", "doc", "doc"]),
+    # stray bytes hold no record: skipped, nothing lost
+    ("garbage_between", ["doc"] * 5),
+    # the leftover of a record's head (a record lost): one drop, with the provenance it still holds
+    ("head_remains_between", ["doc", "doc", "malformed_warc_record", "doc", "doc", "doc"]),
+    ("length_short", ["doc"] * 5),  # the record's tail is left over: stray bytes
     ("length_long", ["doc", "doc", "doc", "malformed_warc_record", "doc"]),  # it swallows the next head
     ("length_missing", ["doc", "doc", "malformed_warc_header", "doc", "doc"]),
     ("length_not_a_number", ["doc", "doc", "malformed_warc_header", "doc", "doc"]),
@@ -285,7 +291,9 @@ def _set_length(rec: bytes, delta: int | None) -> bytes:
 def test_damaged_warc_record_resynchronises_at_the_next(tmp_path, gz, damage, want):
     recs = _record_bytes([_good(i) for i in range(5)])
     if damage == "garbage_between":
-        recs.insert(2, b"these bytes are no WARC record\r\nWARC-Type: response\r\n\r\n<html>junk</html>\r\n")
+        recs.insert(2, b"these bytes are no WARC record\r\n\x00\xff\r\n\r\n<html>junk</html>\r\n")
+    elif damage == "head_remains_between":
+        recs.insert(2, b"1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://lost/1\r\nContent-Length: 9\r\n\r\n")
     elif damage.startswith("length_"):
         delta = {"length_short": -60, "length_long": 60, "length_missing": None}.get(damage)
         recs[2] = _set_length(recs[2], delta) if damage != "length_not_a_number" else \
@@ -301,6 +309,12 @@ def test_damaged_warc_record_resynchronises_at_the_next(tmp_path, gz, damage, wa
     _assert_good(docs[-1], 4)
     if damage in ("length_missing", "length_not_a_number", "unknown_type"):
         _assert_provenance(out[2], "https://good/2")
+    if damage == "head_remains_between":
+        assert out[2].meta["url"] == "https://lost/1"
+    if damage == "length_long":
+        assert out[3].meta["url"] == "https://good/3"  # found in what remained of its header
+    if damage == "length_short":
+        assert docs[2].meta["url"] == "https://good/2" and "Article 2" in docs[2].text
 
 
 def test_truncated_after_a_bad_record_still_reads_all_complete_ones(tmp_path):
