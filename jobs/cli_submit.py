@@ -27,7 +27,7 @@ def main(args: argparse.Namespace) -> int:
 
     overrides = {"output": args.output} if args.output else None
     working_dir = Path(args.working_dir)
-    load_config(args.config, overrides, base_dir=working_dir)  # a bad config fails here, not on the cluster
+    load_config(args.config, overrides)  # a bad config fails here, not on the cluster
     extra = [*(["--output", args.output] if args.output else []), *(["--workers", str(args.workers)] if args.workers else [])]
     entry = jc.entrypoint_command(args.entrypoint, Path(args.config), working_dir, extra)
     c = jc.client(args.address)

@@ -1,15 +1,23 @@
 """The run config: YAML validated by pydantic. Unknown keys, wrong types, missing paths, duplicate
-source names and unknown kinds are reported in one line that names the key, before work starts."""
+source names and unknown kinds are reported in one line that names the key, before work starts.
+
+Relative paths in a config file are relative to the file's folder, wherever the run starts
+(`grist run other/dir/config.yaml` reads other/dir/web/...); absolute paths and URLs are taken as
+they are and `~` is expanded. `output` is made absolute when the config is loaded (an `--output`
+on the command line is relative to the current directory); the other paths stay as written, so
+that the stage hashes do not depend on where the folder sits, and are resolved against
+`Config.base_dir` by the stages that open them."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from filters.config import FiltersConfig
 from filters.dedup.config import DedupConfig
@@ -78,6 +86,12 @@ class Config(StrictModel):
     tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
     shards: ShardsConfig = Field(default_factory=ShardsConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    _base_dir: Path | None = PrivateAttr(None)
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder relative paths are resolved against: the config file's (None: the cwd)."""
+        return self._base_dir
 
     @field_validator("sources")
     @classmethod
@@ -125,17 +139,44 @@ def _first_error(err: ValidationError) -> str:
     return f"{loc}: {e['msg']}{shown}"
 
 
+# Every config key that holds a path or a list of paths (`*` = each item of a list).
+PATH_FIELDS: tuple[str, ...] = ("output", "sources.*.paths", "filters.quality.model", "filters.quality.labelled",
+                                "dedup.decontam.eval_sets.*.paths", "tokenizer.path")
+
+
+def _map_paths(obj: Any, dotted: str, fn) -> None:
+    """Apply `fn` to the path value(s) at `dotted` inside a validated config, in place."""
+    head, _, rest = dotted.partition(".")
+    if head == "*":
+        for item in obj:
+            _map_paths(item, rest, fn)
+        return
+    value = getattr(obj, head)
+    if rest:
+        _map_paths(value, rest, fn)
+    elif isinstance(value, list):
+        setattr(obj, head, [fn(v) for v in value])
+    elif value is not None:
+        setattr(obj, head, fn(value))
+
+
 def parse_config(data: Any, base_dir: Path | None = None, check_paths: bool = True) -> Config:
-    """Validate a config mapping. Relative paths are resolved against `base_dir` (the cwd)."""
+    """Validate a config mapping. Relative paths are resolved against `base_dir` (the config
+    file's folder; None: the current directory)."""
+    from pipelines.sources.files import expand_paths, resolve_path
+
     if not isinstance(data, dict):
         raise ConfigError("config: expected a mapping of keys at the top level")
     try:
         cfg = Config.model_validate(data)
     except ValidationError as err:
         raise ConfigError(_first_error(err)) from None
+    base_dir = Path(os.path.abspath(base_dir)) if base_dir is not None else None
+    cfg._base_dir = base_dir
+    for key in PATH_FIELDS:
+        _map_paths(cfg, key, lambda p: resolve_path(p, None))  # `~` only: the rest stays as written
+    cfg.output = resolve_path(cfg.output, base_dir)
     if check_paths:
-        from pipelines.sources.files import expand_paths
-
         for i, src in enumerate(cfg.sources):
             for j, pattern in enumerate(src.paths):
                 try:
@@ -144,14 +185,16 @@ def parse_config(data: Any, base_dir: Path | None = None, check_paths: bool = Tr
                     reason = str(err).splitlines()[0] if str(err) else type(err).__name__
                     raise ConfigError(f"sources.{i}.paths.{j}: cannot list {pattern!r}: {reason}") from None
                 if not found:
-                    raise ConfigError(f"sources.{i}.paths.{j}: no file matches {pattern!r}")
+                    where = f" in {base_dir}" if resolve_path(pattern, base_dir) != resolve_path(pattern, None) else ""
+                    raise ConfigError(f"sources.{i}.paths.{j}: no file matches {pattern!r}{where}")
     return cfg
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None, check_paths: bool = True,
                 base_dir: Path | None = None) -> Config:
-    """Read a YAML config; `overrides` are top-level keys set from the command line. Relative
-    source paths are resolved against `base_dir` (default: the current directory)."""
+    """Read a YAML config; `overrides` are top-level keys set from the command line (an `output`
+    there is relative to the current directory). Relative paths in the file are resolved against
+    `base_dir`, by default the file's folder."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{path}: config file not found")
@@ -162,5 +205,9 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None, check
         where = f" line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{path}:{where} invalid YAML: {getattr(err, 'problem', err)}") from None
     if isinstance(data, dict) and overrides:
+        from pipelines.sources.files import resolve_path
+
+        if isinstance(overrides.get("output"), str):
+            overrides = {**overrides, "output": resolve_path(overrides["output"], Path.cwd())}
         data = {**data, **overrides}
-    return parse_config(data, base_dir or Path.cwd(), check_paths)
+    return parse_config(data, base_dir or Path(os.path.abspath(p)).parent, check_paths)

@@ -4,6 +4,10 @@ Core columns every stage sees: `id`, `source`, `text`, `meta` (a JSON object as 
 date, path, repo, title, ... whatever the reader knows). Stages add columns (`lang`,
 `quality_score`, ...). A step marks a document for removal by writing a reason into the
 `drop_reason` column; the runner splits kept from dropped.
+
+A dropped record keeps its provenance: `path` (the input file as the run shows it; for code, the
+file inside its repository, with `repo` in meta) and the record's `meta` as a document has it, so
+every stage's drop can be traced to its file, line, URL or WARC record.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ DROPPED_SCHEMA = pa.schema(
         pa.field("stage", pa.string(), nullable=False),
         pa.field("reason", pa.string(), nullable=False),
         pa.field("duplicate_of", pa.string()),
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("meta", pa.string(), nullable=False),
     ]
 )
 
@@ -53,12 +59,21 @@ def documents_table(rows: Iterable[dict[str, Any]]) -> pa.Table:
 
 
 def dropped_table(rows: Iterable[dict[str, Any]]) -> pa.Table:
-    """Build a DROPPED_SCHEMA table from dicts with id, source, stage, reason[, duplicate_of]."""
+    """Build a DROPPED_SCHEMA table from dicts with id, source, stage, reason[, duplicate_of] and
+    meta (a dict); `path` defaults to meta's."""
     cols: dict[str, list] = {f.name: [] for f in DROPPED_SCHEMA}
     for r in rows:
+        meta = r.get("meta") or {}
+        row = {**r, "path": r.get("path") or provenance_path(meta), "meta": dump_meta(meta)}
         for name in cols:
-            cols[name].append(r.get(name))
+            cols[name].append(row.get(name))
     return pa.table(cols, schema=DROPPED_SCHEMA)
+
+
+def provenance_path(meta: dict[str, Any]) -> str:
+    """The input file a record came from, as its meta says ("" when unknown)."""
+    path = meta.get("path")
+    return "" if path is None else str(path)
 
 
 def split_kept_dropped(batch: pa.Table, stage: str) -> tuple[pa.Table, pa.Table]:
@@ -75,8 +90,11 @@ def split_kept_dropped(batch: pa.Table, stage: str) -> tuple[pa.Table, pa.Table]
     gone = batch.filter(is_dropped)
     n = gone.num_rows
     dup = gone.column(DUPLICATE_OF) if DUPLICATE_OF in gone.column_names else pa.nulls(n, pa.string())
+    metas = gone.column("meta").to_pylist() if "meta" in gone.column_names else ["{}"] * n
+    paths = [provenance_path(json.loads(m)) for m in metas]
     dropped = pa.table(
-        [gone.column("id"), gone.column("source"), pa.array([stage] * n, pa.string()), gone.column(DROP_REASON), dup],
+        [gone.column("id"), gone.column("source"), pa.array([stage] * n, pa.string()), gone.column(DROP_REASON), dup,
+         pa.array(paths, pa.string()), pa.array(metas, pa.string())],
         schema=DROPPED_SCHEMA,
     )
     return kept, dropped

@@ -7,6 +7,7 @@ Ids: a reader's natural id (a jsonl `id`, a code file's repo/path) is kept; othe
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from pipelines.config import Config, ReadConfig, SourceConfig
 from pipelines.document import DOC_SCHEMA, documents_table, dropped_table
 from pipelines.parts import PartWriter
 from pipelines.sources.base import Doc, truncate_text
-from pipelines.sources.files import expand_paths
+from pipelines.sources.files import expand_paths, resolve_path
 from pipelines.sources.registry import get_reader
 from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 from pipelines.step import Resources
@@ -23,34 +24,33 @@ STAGE = "read"
 
 
 def read_specs(cfg: Config, base_dir: Path | None = None) -> list[dict[str, Any]]:
-    """One spec per input path: {"part", "source", "path", "file_index", "size"}."""
+    """One spec per input path: {"part", "source", "path", "file_index", "size", "shown_path"}."""
     import fsspec
 
     specs = []
     for src in cfg.sources:
-        for i, path in enumerate(expand_paths(src.paths, base_dir)):
+        for i, (path, shown) in enumerate(input_files(src.paths, base_dir)):
             try:
                 fs, _, p = fsspec.core.get_fs_token_paths(path)
                 size = int(fs.size(p[0]) or 0) if fs.isfile(p[0]) else 0
             except OSError:
                 size = 0
             specs.append({"part": f"{src.name}-{i:05d}", "source": src.name, "path": path, "file_index": i, "size": size,
-                          "shown_path": _shown_path(path, base_dir)})
+                          "shown_path": shown})
     return specs
 
 
-def _shown_path(path: str, base_dir: Path | None) -> str:
-    """The path recorded in documents: relative to the run's base dir when under it, so the same
-    data gives the same documents wherever it sits (a laptop checkout, a job's working dir)."""
-    if base_dir is None or "://" in path:
-        return path
-    try:
-        return str(Path(path).relative_to(Path(base_dir).resolve()))
-    except ValueError:
-        try:
-            return str(Path(path).relative_to(Path(base_dir)))
-        except ValueError:
-            return path
+def input_files(patterns: list[str], base_dir: Path | None) -> list[tuple[str, str]]:
+    """(path to open, path recorded in documents) per input file, sorted by the first. A file matched
+    by a relative pattern is recorded relative to `base_dir` (the config's folder), as the config
+    writes it, so the same data gives the same documents wherever the folder sits (a laptop
+    checkout, a job's working dir); others as they are."""
+    shown: dict[str, str] = {}
+    for pattern in patterns:
+        relative = base_dir is not None and resolve_path(pattern, None) != resolve_path(pattern, base_dir)
+        for path in expand_paths([pattern], base_dir):
+            shown.setdefault(path, os.path.relpath(path, base_dir) if relative else path)
+    return sorted(shown.items())
 
 
 class ReadPartTask:
@@ -77,18 +77,20 @@ class ReadPartTask:
         try:
             for n, rec in enumerate(reader(spec["path"], src, self.cfg)):
                 rid = rec.id if rec.id is not None else f"{prefix}/{n:07d}"
+                # Documents and drops alike: the input file, then what the reader knows (url, line, ...).
+                meta = {"path": spec.get("shown_path", spec["path"]), **rec.meta}
                 if isinstance(rec, Doc):
                     if rid in seen_ids:  # a natural id repeated inside one file
-                        drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": "duplicate_id"})
+                        drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": "duplicate_id",
+                                      "meta": meta})
                         continue
                     seen_ids.add(rid)
                     text, cut = truncate_text(rec.text, self.cfg.max_doc_bytes)
                     if cut:
                         writer.stats.counters["truncated_max_doc_bytes"] += 1
-                    meta = {"path": spec.get("shown_path", spec["path"]), **rec.meta}
                     docs.append({"id": rid, "source": src.name, "text": text, "meta": meta})
                 else:
-                    drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": rec.reason})
+                    drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": rec.reason, "meta": meta})
                 if len(docs) + len(drops) >= self.cfg.batch_rows:
                     self._flush(writer, docs, drops)
             self._flush(writer, docs, drops)

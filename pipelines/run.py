@@ -74,7 +74,7 @@ class Pipeline:
         self.until = until  # stop after this stage (the job entrypoints run the graph in steps)
         self.output = Path(cfg.output)
         self.workers = workers or cfg.runtime.workers
-        self.base_dir = base_dir or Path.cwd()
+        self.base_dir = base_dir or cfg.base_dir or Path.cwd()  # relative config paths: the config file's folder
         self.results: dict[str, StageResult] = {}
         self.skipped: list[str] = []
 

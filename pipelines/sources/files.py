@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import IO
 
@@ -12,6 +13,17 @@ def _is_url(path: str) -> bool:
     return "://" in path
 
 
+def resolve_path(path: str, base_dir: Path | None) -> str:
+    """A path from a config as the run opens it: URLs and absolute paths as they are, `~` expanded,
+    a relative path joined to `base_dir` (the config file's folder)."""
+    if _is_url(path):
+        return path
+    path = os.path.expanduser(path)
+    if base_dir is None or os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(base_dir, path))
+
+
 def expand_paths(patterns: list[str], base_dir: Path | None = None) -> list[str]:
     """Expand globs to a sorted, de-duplicated list of files (directories kept for `code` trees).
 
@@ -20,8 +32,7 @@ def expand_paths(patterns: list[str], base_dir: Path | None = None) -> list[str]
     """
     out: set[str] = set()
     for pattern in patterns:
-        if not _is_url(pattern) and base_dir is not None and not Path(pattern).is_absolute():
-            pattern = str(base_dir / pattern)
+        pattern = resolve_path(pattern, base_dir)
         fs, _, _ = fsspec.core.get_fs_token_paths(pattern)
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         if any(ch in pattern for ch in "*?["):

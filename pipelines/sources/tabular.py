@@ -26,6 +26,13 @@ def _record(obj: Any, src: SourceConfig, extra_meta: dict[str, Any]) -> Record:
     return Doc(text=text, meta=meta, id=rid)
 
 
+def _with_position(rec: Record, key: str, index: int) -> Record:
+    """A dropped record says where it was (0-based line or row), so it can be found again."""
+    if isinstance(rec, Drop):
+        rec.meta[key] = index
+    return rec
+
+
 def read_jsonl(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
     any_line = False
     try:
@@ -45,7 +52,7 @@ def read_jsonl(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record
                 except json.JSONDecodeError:
                     yield Drop("invalid_json", meta={"line": lineno})
                     continue
-                yield _record(obj, src, {})
+                yield _with_position(_record(obj, src, {}), "line", lineno)
     except STREAM_ERRORS as exc:
         yield Drop(stream_error_reason(path, exc))
         return
@@ -67,6 +74,8 @@ def read_parquet(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Reco
     if pf.metadata.num_rows == 0:
         yield Drop("empty_file")
         return
+    row = 0
     for rb in pf.iter_batches(batch_size=cfg.batch_rows):
         for obj in rb.to_pylist():
-            yield _record(obj, src, {})
+            yield _with_position(_record(obj, src, {}), "row", row)
+            row += 1

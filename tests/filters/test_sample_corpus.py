@@ -4,6 +4,7 @@ rules do what they are for on the planted pages (Chinese articles vs Chinese spa
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -21,7 +22,7 @@ CJK = re.compile("[\u4e00-\u9fff]")
 def sample_run(tmp_path_factory, ray_local):
     sources = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())["sources"]
     for s in sources:
-        s["paths"] = [str(ROOT / p) for p in s["paths"]]
+        s["paths"] = [os.path.normpath(ROOT / "configs" / p) for p in s["paths"]]
     cfg = make_config(tmp_path_factory.mktemp("sample"), sources, filters={"enabled": True})
     report = run_config(cfg, workers=2)
     return Path(cfg.output), report

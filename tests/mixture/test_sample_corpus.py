@@ -1,5 +1,6 @@
 """Realized token shares on the bundled sample corpus (configs/demo.yaml's sources)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_sample_corpus_shares_within_one_percent(ray_local, tmp_path):
     demo = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
-    for src in demo["sources"]:  # the demo config's paths are relative to the repository
-        src["paths"] = [str(ROOT / p) for p in src["paths"]]
+    for src in demo["sources"]:  # the demo config's paths are relative to its folder
+        src["paths"] = [os.path.normpath(ROOT / "configs" / p) for p in src["paths"]]
     cfg = make_config(tmp_path, demo["sources"], mixture={"target_tokens": 400_000},
                       tokenizer={"vocab_size": 512, "sample_chars": 300_000},
                       shards={"tokens_per_shard": 100_000, "val_fraction": 0.0})

@@ -21,7 +21,7 @@ def demo_runs(ray_local, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     reports = {}
     for workers in (1, 2):
-        cfg = load_config(ROOT / "configs" / "demo.yaml", {"output": str(out / f"w{workers}")}, base_dir=ROOT)
+        cfg = load_config(ROOT / "configs" / "demo.yaml", {"output": str(out / f"w{workers}")})
         reports[workers] = run_config(cfg, workers=workers)
     return out, reports
 
@@ -61,7 +61,7 @@ def test_config_change_redoes_that_stage_and_later_ones_only(demo_runs, ray_loca
     out, _ = demo_runs
     work = out / "w1" / "_work"
     markers = {p.parent.name: p.stat().st_mtime_ns for p in work.glob("*/_SUCCESS.json")}
-    cfg = load_config(ROOT / "configs" / "demo.yaml", {"output": str(out / "w1")}, base_dir=ROOT)
+    cfg = load_config(ROOT / "configs" / "demo.yaml", {"output": str(out / "w1")})
     cfg.dedup.threshold = 0.7
     report = run_config(cfg, workers=2)
     after = {p.parent.name: p.stat().st_mtime_ns for p in work.glob("*/_SUCCESS.json")}
