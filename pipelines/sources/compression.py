@@ -130,10 +130,23 @@ class _KeepingBufferedReader(io.BufferedReader):
         return b"".join(chunks)
 
 
-def open_decompressed(path: str) -> IO[bytes]:
-    """A buffered binary stream of the decompressed bytes of `path` (by extension)."""
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
+
+
+def _sniff(raw: IO[bytes]) -> str | None:
+    """The compression a seekable stream's first bytes announce (None: none, or not seekable)."""
+    if not raw.seekable():
+        return None
+    head = raw.read(6)
+    raw.seek(0)
+    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+
+
+def open_decompressed(path: str, sniff: bool = False) -> IO[bytes]:
+    """A buffered binary stream of the decompressed bytes of `path` (by extension; with `sniff`,
+    by the leading magic bytes when the extension names no compression)."""
     raw = open_binary(path)
-    kind = compression_of(path)
+    kind = compression_of(path) or (_sniff(raw) if sniff else None)
     if kind is None:
         return raw
     return _KeepingBufferedReader(DecompressingReader(raw, kind), buffer_size=_CHUNK)

@@ -115,7 +115,7 @@ def _record(rec: WarcRecord, cfg: ReadConfig, limit: int) -> Record | None:
 
 
 def read_web(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
-    latch = ErrorLatch(open_decompressed(path))
+    latch = ErrorLatch(open_decompressed(path, sniff=True))  # a .warc.gz saved under another name
     stream = io.BufferedReader(latch, _BUFFER)
     html_limit = cfg.max_doc_bytes * HTML_BYTES_PER_TEXT_BYTE
     # The read stage truncates text to max_doc_bytes: a WET block needs no more (+4: a cut mid-character).
