@@ -159,7 +159,29 @@ class QualityConfig(StageToggle):
     pareto_alpha: float = Field(9.0, gt=0)
     threshold: float = Field(0.5, ge=0, le=1)
     top_fraction: float = Field(0.1, gt=0, le=1, description="cutoff estimated on a hashed sample of the docs")
-    top_fraction_sample: int = Field(20_000, gt=0)
+    score_sample: int = Field(5000, gt=0, description="documents per scored source sampled (by hash) on the driver "
+                                                      "for the score spread, expected keep rate and top_fraction cutoff")
+    # Safety checks (filters/quality_checks.py). A weak classifier deletes documents at random:
+    # measured on 178 real web pages, 118 training documents a class gave scores within 0.4997-0.5005
+    # and Pareto kept 2.6% of the web, in an order that tracked language, not quality.
+    on_weak: Literal["stop", "warn", "skip"] = Field(
+        "stop", description="when a check below fails and the rule deletes documents: stop the run with one line "
+                            "(exit 2), warn and apply the rule anyway, or skip the rule (keep every document, "
+                            "scores still written)")
+    # 500: fastText's defaults barely move from 0.5 on a few hundred documents, and the held-out
+    # AUC (15% of the sample: ~75 a class at 500) has a standard error near 0.03; at 118 a class ~0.07.
+    min_docs_per_class: int = Field(500, ge=0, description="training documents a class below which it is weak")
+    # 0.8: below it a large share of the ranking is noise (0.5 = chance).
+    min_auc: float = Field(0.8, ge=0, le=1, description="held-out ROC AUC below which it is weak")
+    # 0.08 log-odds = a score IQR of 0.02 around 0.5. With the failure's scores (0.4997-0.5005:
+    # 0.003 log-odds) every document got the same Pareto keep probability: a coin toss. Measured in
+    # log-odds, not in score, so that a confident classifier whose scores of a spammy source all
+    # sit near 0 (0.001-0.01: a spread of 2.3 log-odds) is not called flat; and only checked when
+    # the median is undecided (0.05-0.95): flat near 0 or 1 is a verdict, not a coin toss.
+    min_logit_iqr: float = Field(0.08, ge=0, description="spread of a scored source's scores (interquartile range "
+                                 "of log(s / (1 - s))) below which the classifier does not tell its documents apart")
+    max_drop_fraction: float = Field(0.9, ge=0, le=1, description="a source expected to lose more than this share "
+                                     "to the classifier, or losing more than it in any stage, is a loud warning")
 
 
 class FiltersConfig(StageToggle):

@@ -143,9 +143,10 @@ def hashed_sample(items: Iterable[tuple[str, str]], n: int, seed: int, salt: str
 
 
 def iter_part_docs(parts: Sequence[Path], sources: frozenset[str], clean: Callable[[str, str, str], str | None],
-                   max_chars: int) -> Iterable[tuple[str, str]]:
+                   max_chars: int, select: Callable[[str], bool] | None = None) -> Iterable[tuple[str, str]]:
     """(id, cleaned text) of the documents in `parts` (named SOURCE-NNNNN) of the given sources.
-    `clean(id, source, text)` applies the step's transforms (None: nothing left)."""
+    `clean(id, source, text)` applies the step's transforms (None: nothing left); `select(id)`,
+    when given, picks the documents to clean (the others are skipped unread)."""
     import pyarrow.parquet as pq
 
     for p in parts:
@@ -153,10 +154,29 @@ def iter_part_docs(parts: Sequence[Path], sources: frozenset[str], clean: Callab
         if source not in sources:
             continue
         for rb in pq.ParquetFile(p).iter_batches(columns=["id", "text"], batch_size=1000):
-            for doc_id, text in zip(rb.column(0).to_pylist(), rb.column(1).to_pylist()):
-                cleaned = clean(doc_id, source, text[: max_chars * 2])
+            ids = rb.column(0).to_pylist()
+            picked = range(len(ids)) if select is None else [k for k, i in enumerate(ids) if select(i)]
+            for k, text in zip(picked, rb.column(1).take(list(picked)).to_pylist() if picked else []):
+                cleaned = clean(ids[k], source, text[: max_chars * 2])
                 if cleaned:
-                    yield doc_id, cleaned
+                    yield ids[k], cleaned
+
+
+def sample_part_docs(parts: Sequence[Path], sources: frozenset[str], clean: Callable[[str, str, str], str | None],
+                     max_chars: int, n: int, seed: int, salt: str) -> list[tuple[str, str]]:
+    """`hashed_sample(iter_part_docs(...), n, seed, salt)`, cleaning only the documents whose hash
+    is below about 2n / documents (the sample's n smallest hashes are among them unless cleaning
+    empties most of them; then a second pass over all)."""
+    import pyarrow.parquet as pq
+
+    total = sum(pq.ParquetFile(p).metadata.num_rows for p in parts if p.stem.rsplit("-", 1)[0] in sources)
+    below = min(1.0, 2.0 * n / total) if total else 1.0
+    sample = hashed_sample(iter_part_docs(parts, sources, clean, max_chars,
+                                          None if below >= 1 else lambda i: hash_unit(seed, i, salt) < below),
+                           n, seed, salt)
+    if len(sample) < n and below < 1:
+        sample = hashed_sample(iter_part_docs(parts, sources, clean, max_chars), n, seed, salt)
+    return sample
 
 
 def read_labelled(path: str | Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -240,9 +260,12 @@ def train_classifier(examples: list[Example], cfg: QualityConfig, seed: int, mod
     model_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=model_path.parent) as tmp:
         train_file = Path(tmp) / "train.txt"
+        tokens = [0, 0]  # per class, as fastText splits them (on whitespace)
         with open(train_file, "w", encoding="utf-8") as f:
             for e in train:
-                f.write(f"{POSITIVE if e.label else NEGATIVE} {model_text(e.text, cfg.max_chars)}\n")
+                line = model_text(e.text, cfg.max_chars)
+                tokens[e.label] += len(line.split())
+                f.write(f"{POSITIVE if e.label else NEGATIVE} {line}\n")
         tmp_model = Path(tmp) / "quality.bin"
         _train_fresh_process(dict(
             input=str(train_file), lr=cfg.lr, dim=cfg.dim, epoch=cfg.epoch, wordNgrams=cfg.word_ngrams,
@@ -250,6 +273,8 @@ def train_classifier(examples: list[Example], cfg: QualityConfig, seed: int, mod
         os.replace(tmp_model, model_path)
     qm = QualityModel(model_path)
     metrics = {
+        "docs_per_class": min(sum(e.label for e in examples), sum(not e.label for e in examples)),
+        "train_tokens": {"positive": tokens[1], "negative": tokens[0]},
         "train_examples": len(train),
         "train_positives": sum(e.label for e in train),
         "held_out": binary_metrics([e.label for e in held], qm.scores([model_text(e.text, cfg.max_chars) for e in held])),

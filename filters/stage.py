@@ -1,6 +1,8 @@
 """The filter stage: (1) train the quality classifier when it is on and no model is given (a
-sub-step on the driver, skipped on resume when its outputs exist), (2) one `FilterStep` over every
-part: lines -> PII -> language -> C4 -> Gopher quality -> Gopher repetition -> FineWeb -> quality.
+sub-step on the driver, skipped on resume when its outputs exist), score a hashed sample of each
+scored source and check that the classifier can be trusted to delete documents
+(filters/quality_checks.py; `filters.quality.on_weak`), (2) one `FilterStep` over every part:
+lines -> PII -> language -> C4 -> Gopher quality -> Gopher repetition -> FineWeb -> quality.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from filters.heuristics import C4Filter, FineWebFilter, GopherQualityFilter, Gop
 from filters.language import LanguageFilter
 from filters.lines import LineCleaner
 from filters.pii import PiiScrubber
-from filters.quality import (QualityFilter, QualityModel, balanced_examples, hashed_sample, iter_part_docs,
-                             model_text, read_labelled, train_classifier)
+from filters.quality import (QualityFilter, QualityModel, balanced_examples, hashed_sample, read_labelled,
+                             sample_part_docs, train_classifier)
+from filters.quality_checks import (SourceScores, WeakClassifierError, expected_keep, sample_scores, source_line,
+                                    training_line, weak_message, weak_reasons, weighted_cutoff)
 from pipelines.config import Config
 from pipelines.errors import ConfigError
 from pipelines.parts import atomic_write_json
@@ -62,6 +66,7 @@ class QualitySetup:
     sources: list[str]
     cutoff: float | None = None
     positive_label: str = "__label__hq"
+    keep: str | None = None  # replaces filters.quality.keep (on_weak: skip -> "none")
 
 
 @dataclass
@@ -76,7 +81,8 @@ class FilterStepFactory:
         if self.quality is not None:
             q = self.quality
             rules.append(QualityFilter(self.cfg.filters.quality, model_path=q.model_path, sources=q.sources,
-                                       seed=self.cfg.seed, cutoff=q.cutoff, positive_label=q.positive_label))
+                                       seed=self.cfg.seed, cutoff=q.cutoff, positive_label=q.positive_label,
+                                       **({"keep": q.keep} if q.keep else {})))
         return FilterStep(rules=rules, domains={s.name: s.domain for s in self.cfg.sources})
 
 
@@ -106,6 +112,8 @@ class FilterStage(Stage):
         if ctx.cfg.filters.quality.enabled:
             quality, extra["quality"] = self._quality(ctx)
         parts = ctx.map_step(FilterStepFactory(ctx.cfg, quality), label=STAGE)
+        if quality is not None:
+            _realized_keep(extra["quality"], parts)
         stats = merge_parts(parts)
         extra["line_cleaning"] = _group(stats.counters, "lines_removed:", "docs_with_lines_removed")
         extra["pii"] = _group(stats.counters, "pii:")
@@ -114,9 +122,13 @@ class FilterStage(Stage):
     # -- the classifier -------------------------------------------------------------------------
 
     def _quality(self, ctx: StageContext) -> tuple[QualitySetup | None, dict[str, Any]]:
+        """Train (or load) the classifier, score a hashed sample of each scored source, check that
+        the classifier can be trusted to delete documents (filters.quality.on_weak otherwise) and
+        record the keep rate each source is expected to have."""
         cfg, qc = ctx.cfg, ctx.cfg.filters.quality
         apply_to = resolve_sources(cfg, qc.apply_to if qc.apply_to is not None else qc.negatives, "apply_to")
-        info: dict[str, Any] = {"keep": qc.keep, "apply_to": apply_to}
+        info: dict[str, Any] = {"keep": qc.keep, "apply_to": apply_to, "on_weak": qc.on_weak}
+        metrics = None
         if qc.model:
             path = _resolve_path(qc.model, ctx.base_dir)
             if not path.is_file():
@@ -129,10 +141,32 @@ class FilterStage(Stage):
                 log("[yellow]filters: quality classifier skipped (no positive or no negative documents)")
                 return None, {**info, "skipped": "no positive or no negative documents to train on"}
             info.update(model=str(path), trained=True, metrics=metrics)
+            log(f"filters: quality classifier: {training_line(metrics)}")
         setup = QualitySetup(str(path), apply_to)
+        samples = score_sources(cfg, ctx.inputs, setup)
         if qc.keep == "top_fraction":
-            setup.cutoff = self._cutoff(ctx, qc, setup)
-            info["cutoff"] = setup.cutoff
+            setup.cutoff = info["cutoff"] = weighted_cutoff(samples.values(), qc.top_fraction)
+        weak = weak_reasons(metrics, samples, qc)
+        warnings = []
+        if weak and qc.keep != "none":
+            if qc.on_weak == "stop":
+                raise WeakClassifierError(weak_message(weak))
+            if qc.on_weak == "skip":
+                setup.keep = "none"
+            warnings.append(f"filters.quality: weak classifier ({'; '.join(weak)}); on_weak: {qc.on_weak}: "
+                            + ("every document kept, scores written" if setup.keep else f"keep: {qc.keep} applied anyway"))
+        keep = setup.keep or qc.keep
+        info.update(weak=weak, effective_keep=keep, sources=keep_plan(qc, samples, keep, setup.cutoff))
+        for s, row in info["sources"].items():
+            log(f"filters: quality {source_line(s, row, keep, row.get('expected_keep'))}")
+            exp = row.get("expected_keep")
+            if exp is not None and 1 - exp > qc.max_drop_fraction:
+                warnings.append(f"filters.quality: keep: {keep} is expected to drop {100 * (1 - exp):.1f}% of {s!r} "
+                                f"(more than max_drop_fraction {qc.max_drop_fraction:g}); check its scores with "
+                                f"`grist quality score`, or choose another keep rule")
+        for w in warnings:
+            log(f"[bold red]WARNING: {w}")
+        info["warnings"] = warnings
         return setup, info
 
     def _train(self, ctx: StageContext, qc: QualityConfig, path: Path) -> dict[str, Any] | None:
@@ -144,38 +178,66 @@ class FilterStage(Stage):
             if done.get("hash") == ctx.stage_hash:
                 log("[dim]filters: quality classifier up to date, not retrained")
                 return done["metrics"]
-        cfg = ctx.cfg
-        if qc.labelled:
-            pos, neg = read_labelled(_resolve_path(qc.labelled, ctx.base_dir))
-            pos = hashed_sample(pos, qc.max_per_class, cfg.seed, "quality-pos")
-            neg = hashed_sample(neg, qc.max_per_class, cfg.seed, "quality-neg")
-            positives, negatives = ["labelled:1"], ["labelled:0"]
-        else:
-            positives = resolve_sources(cfg, qc.positives, "positives")
-            negatives = resolve_sources(cfg, qc.negatives, "negatives")
-            clean = _cleaner(cfg)
-            pos = hashed_sample(iter_part_docs(ctx.inputs, frozenset(positives), clean, qc.max_chars),
-                                qc.max_per_class, cfg.seed, "quality-pos")
-            neg = hashed_sample(iter_part_docs(ctx.inputs, frozenset(negatives), clean, qc.max_chars),
-                                qc.max_per_class, cfg.seed, "quality-neg")
-        if not pos or not neg:
-            return None
-        log(f"filters: training the quality classifier on {min(len(pos), len(neg))} documents per class")
-        metrics = train_classifier(balanced_examples(pos, neg, qc.max_per_class), qc, cfg.seed, path)
-        metrics.update(positives=positives, negatives=negatives)
-        atomic_write_json(marker, {"hash": ctx.stage_hash, "metrics": metrics})
+        metrics = train_from_parts(ctx.cfg, ctx.inputs, ctx.base_dir, path)
+        if metrics is not None:
+            atomic_write_json(marker, {"hash": ctx.stage_hash, "metrics": metrics})
         return metrics
 
-    def _cutoff(self, ctx: StageContext, qc: QualityConfig, setup: QualitySetup) -> float | None:
-        """keep=top_fraction: the score quantile over a hashed sample of the scored sources, so
-        that the cutoff is one number known before any worker starts (workers see only a part)."""
-        sample = hashed_sample(iter_part_docs(ctx.inputs, frozenset(setup.sources), _cleaner(ctx.cfg), qc.max_chars),
-                               qc.top_fraction_sample, ctx.cfg.seed, "quality-cutoff")
-        if not sample:
-            return None
-        scores = sorted(QualityModel(setup.model_path, setup.positive_label).scores(
-            [model_text(t, qc.max_chars) for _, t in sample]), reverse=True)
-        return scores[max(0, min(len(scores), round(qc.top_fraction * len(scores))) - 1)]
+
+def train_from_parts(cfg: Config, inputs: list[Path], base_dir: Path | None, path: Path) -> dict[str, Any] | None:
+    """Train the classifier a run of `cfg` trains, on the read stage's parts `inputs` (or on
+    `filters.quality.labelled`), into `path`; its metrics, or None without positives or negatives."""
+    qc = cfg.filters.quality
+    if qc.labelled:
+        pos, neg = read_labelled(_resolve_path(qc.labelled, base_dir))
+        pos = hashed_sample(pos, qc.max_per_class, cfg.seed, "quality-pos")
+        neg = hashed_sample(neg, qc.max_per_class, cfg.seed, "quality-neg")
+        positives, negatives = ["labelled:1"], ["labelled:0"]
+    else:
+        positives = resolve_sources(cfg, qc.positives, "positives")
+        negatives = resolve_sources(cfg, qc.negatives, "negatives")
+        clean = _cleaner(cfg)
+        pos = sample_part_docs(inputs, frozenset(positives), clean, qc.max_chars, qc.max_per_class, cfg.seed, "quality-pos")
+        neg = sample_part_docs(inputs, frozenset(negatives), clean, qc.max_chars, qc.max_per_class, cfg.seed, "quality-neg")
+    if not pos or not neg:
+        return None
+    log(f"filters: training the quality classifier on {min(len(pos), len(neg))} documents per class")
+    metrics = train_classifier(balanced_examples(pos, neg, qc.max_per_class), qc, cfg.seed, path)
+    metrics.update(positives=positives, negatives=negatives)
+    return metrics
+
+
+def score_sources(cfg: Config, inputs: list[Path], setup: QualitySetup, examples: int = 0) -> dict[str, SourceScores]:
+    """A hashed sample of each scored source, through the stage's rules before the classifier,
+    scored by it (filters/quality_checks.py)."""
+    return sample_scores(inputs, setup.sources, build_rules(cfg), {s.name: s.domain for s in cfg.sources},
+                         QualityModel(setup.model_path, setup.positive_label), cfg.filters.quality, cfg.seed, examples)
+
+
+def keep_plan(qc: QualityConfig, samples: dict[str, SourceScores], keep: str, cutoff: float | None) -> dict[str, dict]:
+    """Per scored source: its sample's score summary and the keep rate `keep` is expected to have."""
+    plan = {}
+    for s, ss in sorted(samples.items()):
+        exp = expected_keep(ss.scores, keep, qc, cutoff)
+        plan[s] = {**ss.summary(), "expected_keep": None if exp is None else round(exp, 4)}
+    return plan
+
+
+def _realized_keep(info: dict[str, Any], parts: list) -> None:
+    """Add to each scored source the documents that reached the classifier (it runs last) and
+    the share it kept, next to the expected share."""
+    reached, kept = Counter(), Counter()
+    for p in parts:
+        if p.source in info.get("sources", {}):
+            kept[p.source] += p.docs_out
+            reached[p.source] += p.docs_out + sum(n for r, n in p.dropped.items() if r.startswith("quality_"))
+    for s, row in info.get("sources", {}).items():
+        row.update(reached=reached[s], kept=kept[s],
+                   realized_keep=round(kept[s] / reached[s], 4) if reached[s] else None)
+        if reached[s]:
+            exp = row.get("expected_keep")
+            log(f"filters: quality kept {100 * kept[s] / reached[s]:.1f}% of {s!r} ({kept[s]:,} of {reached[s]:,})"
+                + ("" if exp is None else f", expected {100 * exp:.1f}%"))
 
 
 def _cleaner(cfg: Config):

@@ -12,6 +12,7 @@ from pipelines.errors import GristError
 SUBCOMMANDS = {
     "run": "pipelines.run_cli",
     "stats": "shards.stats_cli",
+    "quality": "filters.quality_cli",
     "train": "trainer.cli",
     "submit": "jobs.cli_submit",
     "status": "jobs.cli_status",

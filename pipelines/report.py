@@ -1,5 +1,5 @@
-"""report.json (per stage: docs in/out, dropped by reason, bytes, seconds; per source) and the
-summary table printed at the end of a run."""
+"""report.json (per stage: docs in/out, dropped by reason, bytes, seconds; per source; the run's
+loud `warnings`) and the summary printed at the end of a run, warnings first."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def build_report(pipe: "Pipeline", seconds: float) -> dict[str, Any]:
     total_dropped = sum(sum(s["dropped"].values()) for s in stages if s["name"] in dict(doc_stages))
     final_docs = doc_stages[-1][1] if doc_stages else {}
     kept = sum(b["docs_out"] for b in final_docs.values())
-    return {
+    report = {
         "version": 1,
         "output": str(pipe.output),
         "seconds": round(seconds, 3),
@@ -63,6 +63,49 @@ def build_report(pipe: "Pipeline", seconds: float) -> dict[str, Any]:
             "balanced": first["docs_in"] == kept + total_dropped,
         },
     }
+    report["warnings"] = run_warnings(report, pipe.cfg.filters.quality.max_drop_fraction)
+    return report
+
+
+# Read-stage drops of records that are not documents of the source's content (crawl responses that
+# are images, scripts or error pages; wiki talk pages and redirects; binary files in a repo): a
+# WARC that is 90% images has lost nothing.
+NOT_CONTENT = ("non_html", "http_status_", "redirect", "non_article_namespace", "binary_file")
+MIXTURE_TOLERANCE = 0.01  # a source's share of tokens more than 1 point off its target
+
+
+def run_warnings(report: dict[str, Any], max_drop: float) -> list[str]:
+    """What a person must see first: the classifier's own warnings (weak, expected losses), any
+    source that lost more than `max_drop` of its documents in one stage, any mixture share more
+    than a point off its target."""
+    out: list[str] = []
+    for s in report["stages"]:
+        out += s.get("extra", {}).get("quality", {}).get("warnings", [])
+    for s in report["stages"]:
+        for src, b in s.get("sources", {}).items():
+            lost = {r: n for r, n in b["dropped"].items() if n and not (s["name"] == "read" and r.startswith(NOT_CONTENT))}
+            base = b["docs_in"] - (sum(b["dropped"].values()) - sum(lost.values()))
+            if base and sum(lost.values()) > max_drop * base:
+                out.append(f"{src!r} lost {100 * sum(lost.values()) / base:.1f}% of its documents in stage {s['name']} "
+                           f"({sum(lost.values()):,} of {base:,}: {_top_reasons(lost)}; max_drop_fraction {max_drop:g})")
+    rows, realized = mixture_rows(report)
+    capped = any(r["capped"] for r in rows)
+    for r in rows:
+        share = r["realized_share"] if realized else r["planned_share"]
+        if abs(share - r["target_share"]) > MIXTURE_TOLERANCE:
+            why = (f"capped: {r['available_tokens']:,} tokens a pass, max_epochs {r['max_epochs']:g}" if r["capped"]
+                   else "renormalised: other sources were capped" if capped else "token counts differ from the plan")
+            out.append(f"mixture: {r['source']!r} gets {100 * share:.2f}% of the tokens, target {100 * r['target_share']:.2f}% "
+                       f"({why})")
+    return out
+
+
+def mixture_rows(report: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+    """The mixture table (realized by the shards stage, else planned by the mixture stage) and
+    whether it is the realized one."""
+    extras = {s["name"]: s.get("extra", {}) for s in report["stages"]}
+    rows = extras.get("shards", {}).get("mixture") or extras.get("mixture", {}).get("table") or []
+    return rows, bool(rows) and "realized_tokens" in rows[0]
 
 
 def _top_reasons(dropped: dict[str, int], n: int = 3) -> str:
@@ -72,6 +115,7 @@ def _top_reasons(dropped: dict[str, int], n: int = 3) -> str:
 
 
 def print_summary(report: dict[str, Any]) -> None:
+    _print_warnings(report.get("warnings", []))
     t = Table(title=f"grist run: {report['output']}  ({report['seconds']:.1f} s)", title_justify="left")
     for col in ("stage", "docs in", "kept", "dropped", "top reasons", "MB in", "MB out", "s", "docs/s"):
         t.add_column(col, justify="left" if col in ("stage", "top reasons") else "right")
@@ -89,19 +133,50 @@ def print_summary(report: dict[str, Any]) -> None:
             pct = 100.0 * s["docs_out"] / s["docs_in"] if s["docs_in"] else 0.0
             st.add_row(name, f"{s['docs_in']:,}", f"{s['docs_out']:,}", f"{pct:.1f}", _top_reasons(s["dropped"]))
         console.print(st)
+    _print_quality(report)
     _print_mixture(report)
     a = report["accounting"]
     ok = "[green]balanced" if a["balanced"] else "[red]NOT balanced"
     console.print(f"accounting: {a['records_in']:,} records = {a['documents']:,} documents + {a['dropped']:,} dropped  {ok}")
 
 
+def _print_warnings(warnings: list[str]) -> None:
+    if warnings:
+        console.print(f"[bold red]{len(warnings)} warning{'s' if len(warnings) > 1 else ''} (also at the top of report.html):")
+        for w in warnings:
+            console.print(f"[bold red]  ! {w}")
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{100 * x:.1f}%"
+
+
+def _print_quality(report: dict[str, Any]) -> None:
+    """The classifier: training size, held-out figures, per scored source its scores and the
+    keep rate expected before the run vs the one realized."""
+    q = next((s.get("extra", {}).get("quality") for s in report["stages"] if s["name"] == "filters"), None)
+    if not q or q.get("skipped"):
+        return
+    from filters.quality_checks import training_line
+
+    head = training_line(q["metrics"]) if q.get("metrics") else f"given model {q.get('model')}"
+    console.print(f"quality classifier: {head}; keep: {q.get('effective_keep', q['keep'])}")
+    if q.get("sources"):
+        qt = Table(title="quality classifier per scored source", title_justify="left")
+        for col in ("source", "scored (sample)", "p10", "p50", "p90", "IQR", "expected keep", "realized keep"):
+            qt.add_column(col, justify="left" if col == "source" else "right")
+        for name, r in q["sources"].items():
+            qt.add_row(name, f"{r.get('scored', 0):,}", *(f"{r[k]:.4f}" if k in r else "" for k in ("p10", "p50", "p90", "iqr")),
+                       _pct(r.get("expected_keep")), _pct(r.get("realized_keep")))
+        console.print(qt)
+
+
 def _print_mixture(report: dict[str, Any]) -> None:
     """The GPT-3 table of this run: target vs realized tokens, share and epochs per source."""
-    extras = {s["name"]: s.get("extra", {}) for s in report["stages"]}
-    rows = extras.get("shards", {}).get("mixture") or extras.get("mixture", {}).get("table")
+    rows, realized = mixture_rows(report)
     if not rows:
         return
-    realized = "realized_tokens" in rows[0]
+    extras = {s["name"]: s.get("extra", {}) for s in report["stages"]}
     mt = Table(title="mixture" + ("" if realized else " (planned from estimated token counts)"), title_justify="left")
     for col in ("source", "weight", "target share", "target tokens", "realized tokens" if realized else "planned tokens",
                 "share", "epochs", "max epochs"):

@@ -27,6 +27,8 @@ th{background:#f4f4f4;text-align:left}td.n{text-align:right;font-variant-numeric
 img{max-width:100%;border:1px solid #eee;margin:6px 0}
 pre{background:#f7f7f7;padding:8px;white-space:pre-wrap;word-break:break-word;font-size:12px;max-height:220px;overflow:auto}
 .muted{color:#777}
+.alert{border:2px solid #c62828;background:#fdecea;padding:8px 14px;margin:12px 0}.alert h2{color:#c62828;border:0;margin:4px 0}
+.alert li{margin:4px 0}
 """
 
 
@@ -203,6 +205,49 @@ def _run_sections(report: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def warnings_section(warnings: list[str]) -> str:
+    """The run's loud warnings (report.json `warnings`), for the top of the page."""
+    if not warnings:
+        return ""
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+    return f'<div class="alert"><h2>{len(warnings)} warning{"s" if len(warnings) > 1 else ""}</h2><ul>{items}</ul></div>'
+
+
+def classifier_section(report: dict[str, Any]) -> str:
+    """The quality classifier: training size, held-out figures, checks, and per scored source its
+    score distribution with the keep rate expected before the run and the one realized."""
+    q = next((s.get("extra", {}).get("quality") for s in report.get("stages", []) if s["name"] == "filters"), None)
+    if not q:
+        return ""
+    out = ["<h2>Quality classifier</h2>"]
+    if q.get("skipped"):
+        return out[0] + f"<p>not applied: {html.escape(q['skipped'])}</p>"
+    m = q.get("metrics")
+    if m:
+        held, tok = m["held_out"], m.get("train_tokens", {})
+        out.append(_table(["documents a class", "reference tokens", "web tokens", "held-out n", "ROC AUC", "accuracy",
+                           "precision", "recall"],
+                          [[m.get("docs_per_class"), tok.get("positive"), tok.get("negative"), held.get("n"),
+                            held.get("roc_auc"), held.get("accuracy"), held.get("precision"), held.get("recall")]]))
+    else:
+        out.append(f"<p>given model: {html.escape(str(q.get('model')))}</p>")
+    rule = q.get("effective_keep", q["keep"])
+    words = [f"keep rule: {rule}" + (f" (configured: {q['keep']})" if rule != q["keep"] else "")]
+    if q.get("cutoff") is not None:
+        words.append(f"cutoff {q['cutoff']:.4f}")
+    words.append(f"on_weak: {q.get('on_weak', '')}")
+    out.append(f"<p>{html.escape('; '.join(words))}</p>")
+    if q.get("weak"):
+        out.append('<p class="bad">weak: ' + html.escape("; ".join(q["weak"])) + "</p>")
+    if q.get("sources"):
+        out.append(_table(["source", "documents", "sampled", "scored", "p10", "p25", "p50", "p75", "p90", "IQR",
+                           "expected keep", "reached classifier", "kept", "realized keep"],
+                          [[k, r.get("documents"), r.get("sampled"), r.get("scored"), r.get("p10"), r.get("p25"), r.get("p50"),
+                            r.get("p75"), r.get("p90"), r.get("iqr"), _pct(r.get("expected_keep")), r.get("reached"),
+                            r.get("kept"), _pct(r.get("realized_keep"))] for k, r in q["sources"].items()]))
+    return "".join(out)
+
+
 def _page(title: str, body: str) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
@@ -224,7 +269,8 @@ def write_stats_html(path: Path, folder: Path, stats: dict[str, Any] | None = No
     body = shard_sections(folder, stats)
     run = folder.parent / "report.json"
     if run.is_file():
-        body += _run_sections(json.loads(run.read_text()))
+        report = json.loads(run.read_text())
+        body = warnings_section(report.get("warnings", [])) + body + _run_sections(report) + classifier_section(report)
     body += _quality_section(folder.parent / "documents")
     atomic_write_bytes(Path(path), _page(f"grist shards: {folder}", body).encode())
 
@@ -232,8 +278,8 @@ def write_stats_html(path: Path, folder: Path, stats: dict[str, Any] | None = No
 def write_run_report(output: Path, report: dict[str, Any]) -> None:
     """`OUTPUT/report.html` at the end of every run, with whatever stages ran."""
     output = Path(output)
-    body = [f"<p class='muted'>{report.get('seconds', 0):.1f} s</p>", _run_sections(report)]
-    body.append(_quality_section(output / "documents"))
+    body = [warnings_section(report.get("warnings", [])), f"<p class='muted'>{report.get('seconds', 0):.1f} s</p>",
+            _run_sections(report), classifier_section(report), _quality_section(output / "documents")]
     stage = {s["name"]: s for s in report.get("stages", [])}
     shards_dir = output / "shards"
     if "shards" in stage and (shards_dir / "manifest.json").is_file():

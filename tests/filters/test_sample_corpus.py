@@ -23,7 +23,8 @@ def sample_run(tmp_path_factory, ray_local):
     sources = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())["sources"]
     for s in sources:
         s["paths"] = [os.path.normpath(ROOT / "configs" / p) for p in s["paths"]]
-    cfg = make_config(tmp_path_factory.mktemp("sample"), sources, filters={"enabled": True})
+    # on_weak: warn: the sample has fewer reference documents than filters.quality.min_docs_per_class.
+    cfg = make_config(tmp_path_factory.mktemp("sample"), sources, filters={"enabled": True, "quality": {"on_weak": "warn"}})
     report = run_config(cfg, workers=2)
     return Path(cfg.output), report
 

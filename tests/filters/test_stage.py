@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import dir_bytes, make_config, read_dir, run_config, write_jsonl
 from tests.filters.corpus import reference_doc, web_doc, write_corpus
 
-QUALITY = {"positives": ["ref"], "negatives": ["web"], "epoch": 5, "dim": 16, "bucket": 20_000}
+# on_weak: warn: these corpora are far below min_docs_per_class (the safety checks: test_quality_safety.py).
+QUALITY = {"positives": ["ref"], "negatives": ["web"], "epoch": 5, "dim": 16, "bucket": 20_000, "on_weak": "warn"}
 
 
 def _config(tmp_path, sources, **quality):
