@@ -150,15 +150,16 @@ def _arc_header(line: bytes, version: int) -> tuple[dict[str, str], str]:
     if len(fields) <= tail or not _ARC_DATE.fullmatch(fields[-tail + 1]):
         return {}, "junk"
     url = b" ".join(fields[:-tail]).decode("utf-8", errors="replace")
-    date = fields[-tail + 1].decode("ascii")
+    d = fields[-tail + 1].decode("ascii")
     ctype = fields[-tail + 2].decode("utf-8", errors="replace")
-    headers = {"warc-target-uri": url, "warc-date": f"{date[:4]}-{date[4:6]}-{date[6:8]}T{date[8:10]}:{date[10:12]}:{date[12:14]}Z",
+    headers = {"warc-target-uri": url, "warc-date": f"{d[:4]}-{d[4:6]}-{d[6:8]}T{d[8:10]}:{d[10:12]}:{d[12:14]}Z",
                "content-length": fields[-1].decode("utf-8", errors="replace")}
     if url.startswith("filedesc://"):
         headers.update({"warc-type": "warcinfo", "content-type": ctype, "arc-filedesc": "1"})
     else:  # an http(s) record's block is the whole HTTP response, as in a WARC response record
         http = url.lower().startswith(("http:", "https:"))
-        headers.update({"warc-type": "response", "content-type": "application/http; msgtype=response" if http else ctype})
+        headers["warc-type"] = "response"
+        headers["content-type"] = "application/http; msgtype=response" if http else ctype
     return headers, "ok"
 
 

@@ -195,7 +195,8 @@ def test_content_encodings_are_decoded(tmp_path, gz):
         ("identity", page[6]),
         ("GZip", gzip.compress(page[7])),
     ]
-    messages = [(f"https://enc/{i}", _http(body, ("Content-Encoding", coding))) for i, (coding, body) in enumerate(encoded)]
+    messages = [(f"https://enc/{i}", _http(body, ("Content-Encoding", coding)))
+                for i, (coding, body) in enumerate(encoded)]
     # chunked transfer coding over a gzip content coding (what a server streaming gzip sends)
     messages.append(("https://enc/8", _http(_chunked(gzip.compress(page[8])), ("Content-Encoding", "gzip"),
                                             ("Transfer-Encoding", "chunked"))))
