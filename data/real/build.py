@@ -22,11 +22,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import charset  # noqa: E402
+import feeds  # noqa: E402
+import pages_gne  # noqa: E402
 import pages_newspaper4k  # noqa: E402
 import pages_trafilatura  # noqa: E402
+import warcs  # noqa: E402
+import zh  # noqa: E402
 from realset import build_info, fingerprint, real_dir  # noqa: E402
 
-PAGE_SOURCES = [pages_trafilatura, pages_newspaper4k]
+PAGE_SOURCES = [pages_trafilatura, pages_newspaper4k, pages_gne]
 ROW_KEYS = ("name", "file", "url", "lang", "must", "must_not", "gold", "origin", "license")
 
 
@@ -55,11 +60,33 @@ def write_pages(web: Path) -> dict[str, int]:
             "pages_with_gold": sum(r["gold"] is not None for r in vals)}
 
 
+def _write_indexed(folder: Path, items: list[tuple[dict, bytes]]) -> list[dict]:
+    """Write each (row, bytes) to folder/row['file'], and folder/index.json: {file: row without "file"}."""
+    folder.mkdir(parents=True)
+    rows = sorted((row for row, _ in items), key=lambda r: r["file"])
+    if len({r["file"] for r in rows}) != len(rows):
+        raise SystemExit(f"real-data build: duplicate file name in {folder.name}/")
+    for row, blob in items:
+        (folder / row["file"]).write_bytes(blob)
+    index = {r["file"]: {k: v for k, v in r.items() if k != "file"} for r in rows}
+    (folder / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return rows
+
+
 def build(out: Path) -> dict:
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     web = tmp / "web"
     counts = write_pages(web)
+    rows = _write_indexed(web / "warc", warcs.files())
+    counts["warc_files"] = sum(r["format"] != "brotli" for r in rows)
+    posts = feeds.posts()
+    (web / "zh").mkdir()
+    for name, docs in zh.files(posts).items():
+        with open(web / "zh" / name, "w", encoding="utf-8", newline="\n") as f:
+            f.writelines(_dump(d) + "\n" for d in docs)
+        counts[f"zh_docs_{name.removesuffix('.jsonl')}"] = len(docs)
+    counts["charset_pages"] = len(_write_indexed(web / "charset", charset.files(posts)))
     info = {"fingerprint": fingerprint(), "counts": counts}
     (tmp / "build.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     old = out.parent / f".{out.name}.old-{os.getpid()}"

@@ -29,6 +29,11 @@ def safe_name(stem: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_).strip("-.") or "page"
 
 
+def cjk_count(text: str) -> int:
+    """Number of Han and kana characters."""
+    return len(_CJK.findall(text))
+
+
 def text_lang(text: str) -> str | None:
     """Rough language of plain text by CJK share and function-word counts; None if unclear."""
     cjk = len(_CJK.findall(text))

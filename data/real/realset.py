@@ -83,10 +83,15 @@ def web_pages() -> list[dict]:
     return _with_paths(_jsonl(web / "pages.jsonl"), web)
 
 
+def _index(base: Path) -> list[dict]:
+    """An index.json ({file: {...}}) as rows {"file", ..., "path"}, sorted by file."""
+    index = json.loads((base / "index.json").read_text(encoding="utf-8"))
+    return _with_paths([{"file": f, **index[f]} for f in sorted(index)], base)
+
+
 def warcs() -> list[dict]:
-    """web/warc/index.json rows ({"file","origin","format","notes",...}) + absolute "path"."""
-    base = real_dir() / "web" / "warc"
-    return _with_paths(json.loads((base / "index.json").read_text(encoding="utf-8")), base)
+    """web/warc/index.json as rows {"file","format","origin","license","notes","path"} (WARC, ARC, a brotli body)."""
+    return _index(real_dir() / "web" / "warc")
 
 
 def zh_texts() -> list[dict]:
@@ -96,5 +101,4 @@ def zh_texts() -> list[dict]:
 
 def charset_pages() -> list[dict]:
     """web/charset/index.json rows ({"file","encoding","declared","expected_text",...}) + absolute "path"."""
-    base = real_dir() / "web" / "charset"
-    return _with_paths(json.loads((base / "index.json").read_text(encoding="utf-8")), base)
+    return _index(real_dir() / "web" / "charset")
