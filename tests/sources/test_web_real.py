@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from data.real.realset import ensure_built, warcs
+from data.real.realset import charset_pages, ensure_built, warcs
 from pipelines.config import ReadConfig, SourceConfig
 from pipelines.sources.base import Doc, Drop
 from pipelines.sources.charset import decode_page, split_content_type
@@ -167,3 +168,57 @@ def test_real_brotli_body_is_decoded_bounded(rows, files, tmp_path):
     # 176 KB out of 58 bytes: the output is bounded by the read limit, not by the input
     small = _read(path, ReadConfig(max_doc_bytes=10_000))
     assert small[1].meta["html_truncated"] is True and len(small[1].text) <= 40_000
+
+
+# The label each page is declared with: the set's own labels, and for the GB18030 page the label
+# such pages carry in the wild, gb2312, which browsers decode as GB18030.
+LABELS = {"gbk": "GBK", "gb18030": "gb2312", "big5": "Big5", "shift_jis": "Shift_JIS"}
+# What a browser decodes each with (the superset of the label's charset).
+BROWSER_CODEC = {"gbk": "gb18030", "gb18030": "gb18030", "big5": "big5hkscs", "shift_jis": "cp932"}
+_META_TAG = re.compile(rb"<meta charset=[^>]*>\s*", re.I)
+
+
+def _variants(page: bytes, label: str) -> dict[str, tuple[bytes, str]]:
+    """The page (charset declarations removed) declared in the HTTP header only, in <meta> only, nowhere:
+    variant -> (body, HTTP Content-Type)."""
+    bare = _META_TAG.sub(b"", page)
+    assert b"charset" not in bare.lower()
+    with_meta = re.sub(rb"<head>", b'<head><meta charset="' + label.encode() + b'">', bare, count=1, flags=re.I)
+    assert with_meta != bare
+    return {"header": (bare, f"text/html; charset={label}"), "meta": (with_meta, "text/html"), "none": (bare, "text/html")}
+
+
+# The six code points where cp932 (Windows, WHATWG: what browsers show) and Python's shift_jis (JIS,
+# with which the set's expected texts were decoded) map the same bytes differently: 0x817C is
+# U+FF0D in one, U+2212 in the other, and so on.
+_CP932_AS_JIS = str.maketrans("\uff0d\uff5e\u2225\uffe0\uffe1\uffe2", "\u2212\u301c\u2016\u00a2\u00a3\u00ac")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.translate(_CP932_AS_JIS)).strip()
+
+
+def test_real_cjk_pages_decode_with_header_meta_or_neither(tmp_path):
+    """Real GBK / GB18030 / Big5 / Shift-JIS pages, each declared in the header only, in <meta> only and
+    nowhere: the text comes out whole (every expected paragraph, no U+FFFD), with the browser's codec."""
+    ensure_built()
+    pages = charset_pages()
+    assert {p["encoding"] for p in pages} >= {"gbk", "big5", "shift_jis"} and len(pages) >= 18
+    path, expected = tmp_path / "cjk.warc.gz", []
+    with open(path, "wb") as f:
+        w = WARCWriter(f, gzip=True)
+        for p in pages:
+            for variant, (body, ctype) in _variants(Path(p["path"]).read_bytes(), LABELS[p["encoding"]]).items():
+                url = f"https://cjk/{variant}/{p['file']}"
+                w.write_record(_http_record(w, url, body, ("Content-Type", ctype)))
+                expected.append((url, variant, p))
+    out = _read(path)
+    assert [type(r) for r in out] == [Doc] * len(expected)
+    source = {"header": "header", "meta": "meta", "none": "detected"}
+    for doc, (url, variant, p) in zip(out, expected):
+        assert doc.meta["url"] == url
+        assert (doc.meta["charset"], doc.meta["charset_source"]) == (BROWSER_CODEC[p["encoding"]], source[variant]), url
+        assert "\ufffd" not in doc.text, url
+        text = _norm(doc.text)
+        missing = [line for line in p["expected_text"].split("\n") if _norm(line) and _norm(line) not in text]
+        assert not missing, (url, missing[:3])
