@@ -30,7 +30,7 @@ def trained(tmp_path_factory, ray_local):
           "故宫位于北京市中心，是明清两代的皇家宫殿，也是世界上现存规模最大的木质结构古建筑之一。")
     write_jsonl(tmp / "data" / "misc.jsonl", [
         {"id": "zh", "text": zh * 3},
-        {"id": "pii", "text": reference_doc(random.Random(0)) + "\nWrite to jane.roe@example.org or see 8.8.8.8 for it."},
+        {"id": "pii", "text": reference_doc(random.Random(0)) + "\nWrite to jane.roe@example.org or ping 8.8.8.8 for it."},
         {"id": "short", "text": "Too short to keep."},
     ])
     misc = {"name": "misc", "kind": "jsonl", "paths": [str(tmp / "data" / "misc.jsonl")], "languages": ["en"]}
