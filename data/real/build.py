@@ -76,6 +76,20 @@ def _write_indexed(folder: Path, items: list[tuple[dict, bytes]]) -> list[dict]:
 def build(out: Path) -> dict:
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        info = _build_into(tmp)
+    except BaseException:  # a failed download (SystemExit) too: leave no half-built folder behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    return info
+
+
+def _build_into(tmp: Path) -> dict:
     web = tmp / "web"
     counts = write_pages(web)
     rows = _write_indexed(web / "warc", warcs.files())
@@ -89,11 +103,6 @@ def build(out: Path) -> dict:
     counts["charset_pages"] = len(_write_indexed(web / "charset", charset.files(posts)))
     info = {"fingerprint": fingerprint(), "counts": counts}
     (tmp / "build.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
     return info
 
 

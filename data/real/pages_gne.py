@@ -46,6 +46,9 @@ def pages() -> list[tuple[dict, bytes]]:
         if text_lang("\n".join(lines)) != "zh":  # visiable_test/khan is a Korean page
             continue
         g = gold.get(path, {})
+        for phrase in g.get("must", []) + g.get("must_not", []):  # a hand-written phrase must be on its page
+            if phrase not in "\n".join(lines):
+                raise SystemExit(f"real-data build: gold/gne.json: {phrase!r} is not on {path}")
         row = {"name": "gne-" + safe_name(path.removesuffix(".html").replace("/", "-")), "url": g.get("url"),
                "lang": "zh", "must": g.get("must", []), "must_not": g.get("must_not", []), "gold": None,
                "origin": f"{PACKAGE}=={VERSION}:{path}" + ("; phrases: data/real/gold/gne.json" if g else ""),
