@@ -2,11 +2,12 @@
 then the body as sent (chunked, compressed), decoded here with bounded memory.
 
 A bad message raises `HttpError` with a named reason: `non_http_response` (the block does not start
-with `HTTP/`: an HTML body, `HTTPX/1.1`, garbage), `malformed_http_header` (a bad status line or
-header field, or no blank line ending the header), `bad_content_encoding` (an unknown coding, or
-one that does not decode). A status line without a reason phrase (`HTTP/1.0 302 `) is valid
-(RFC 9112 4), and so are bare-LF line ends (RFC 9112 2.2: a recipient MAY accept them) and the
-CRCRLF ends of a CRLF file converted once more (seen in real WARCs).
+with `HTTP/`: an HTML body, `HTTPX/1.1`, garbage), `malformed_http_header` (a bad status line, or a
+header line that is no field, as when the body follows with no blank line), `bad_content_encoding`
+(an unknown coding, or one that does not decode). Valid, though often rejected: a status line without
+a reason phrase (`HTTP/1.0 302 `, RFC 9112 4), bare-LF line ends (RFC 9112 2.2: a recipient MAY
+accept them), the CRCRLF ends of a CRLF file converted once more, and a header of valid fields that
+runs to the end of the record (no body); the last two seen in pywb's sample WARCs.
 """
 
 from __future__ import annotations

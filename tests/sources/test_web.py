@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 import re
+import tempfile
 import zlib
+from pathlib import Path
 
 import brotli
 import pytest
 from warcio.warcwriter import WARCWriter
 
 from pipelines.config import ReadConfig, SourceConfig
-from pipelines.sources.base import Doc
+from pipelines.sources.base import Doc, Drop
 from pipelines.sources.web import read_web
 from tests.sources.fixtures import html_page, paragraph, web_records, wet_records, write_warc
 
@@ -349,3 +352,45 @@ def test_charset_labels_decode_as_browsers_do(tmp_path):
         for doc, source in zip(out[2 * k:2 * k + 2], ("header", "meta")):
             assert text.strip() in doc.text, (label, source)
             assert doc.meta["charset"] == codec and doc.meta["charset_source"] == source
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_random_damage_never_raises_and_keeps_the_records_before_it(gz):
+    """Seeded random damage (bytes changed, cut out, inserted, record-like lines inserted) at a random
+    point: the reader never raises, and every record that ends before the damage reads as undamaged."""
+    page = html_page(3).encode()
+    messages = [_good(0), ("https://x/gz", _http(gzip.compress(page), ("Content-Encoding", "gzip"))),
+                ("https://x/br", _http(brotli.compress(page), ("Content-Encoding", "br"))),
+                ("https://x/chunked", _http(_chunked(zlib.compress(page)), ("Content-Encoding", "deflate"),
+                                            ("Transfer-Encoding", "chunked"))), _good(1), _good(2)]
+    recs = [gzip.compress(r) if gz else r for r in _record_bytes(messages)]
+    ends = [sum(len(r) for r in recs[:k + 1]) for k in range(len(recs))]
+    data = b"".join(recs)
+    reference = _read_bytes(data, gz)
+    assert _reasons(reference) == ["doc"] * len(messages)
+    rng = random.Random(1234)
+    for _ in range(150):
+        damaged = bytearray(data)
+        start = rng.randrange(len(data))
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(start, len(damaged) + 1)
+            op = rng.random()
+            if op < 0.4 and i < len(damaged):
+                damaged[i] = rng.randrange(256)
+            elif op < 0.6:
+                del damaged[i:i + rng.randint(1, 200)]
+            elif op < 0.8:
+                damaged[i:i] = rng.randbytes(rng.randint(1, 50))
+            else:
+                damaged[i:i] = rng.choice([b"\r\n", b"WARC/1.0\r\n", b"HTTP/1.1 200 OK\r\n", b"Content-Length: 99999\r\n"])
+        out = _read_bytes(bytes(damaged), gz)
+        assert all(isinstance(r, (Doc, Drop)) for r in out)
+        intact = sum(end <= start for end in ends)
+        assert [(r.text, r.meta) for r in out[:intact]] == [(r.text, r.meta) for r in reference[:intact]]
+
+
+def _read_bytes(data: bytes, gz: bool) -> list:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ("f.warc.gz" if gz else "f.warc")
+        path.write_bytes(data)
+        return _read(path)
