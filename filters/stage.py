@@ -144,10 +144,13 @@ class FilterStage(Stage):
             log(f"filters: quality classifier: {training_line(metrics)}")
         setup = QualitySetup(str(path), apply_to)
         samples = score_sources(cfg, ctx.inputs, setup)
+        warnings = []
         if qc.keep == "top_fraction":
             setup.cutoff = info["cutoff"] = weighted_cutoff(samples.values(), qc.top_fraction)
+            if setup.cutoff is None:  # no sampled document reached the classifier: no cutoff to apply
+                setup.keep = "none"
+                warnings.append("filters.quality: no sampled document reached the classifier; top_fraction not applied")
         weak = weak_reasons(metrics, samples, qc)
-        warnings = []
         if weak and qc.keep != "none":
             if qc.on_weak == "stop":
                 raise WeakClassifierError(weak_message(weak))

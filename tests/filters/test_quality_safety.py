@@ -84,6 +84,13 @@ def test_weak_classifier_stops_the_run_with_one_line(tmp_path, texts, ray_local,
     out = Path(cfg.output)
     assert not (out / "documents").exists() and not (out / "report.json").exists()
     assert not list(out.glob("_work/*-filters/kept/*.parquet"))  # nothing was filtered
+    # on_weak: skip goes on without the rule: every document that reaches it is kept, with its score.
+    cfg, path = _config(tmp_path, texts, on_weak="skip")
+    report = run_config(cfg, workers=2)
+    q = next(s for s in report["stages"] if s["name"] == "filters")
+    assert q["extra"]["quality"]["effective_keep"] == "none" and not any(r.startswith("quality_") for r in q["dropped"])
+    assert report["warnings"][0].endswith("on_weak: skip: every document kept, scores written")
+    assert q["extra"]["quality"]["sources"]["web"]["realized_keep"] == 1.0
 
 
 @pytest.fixture(scope="module")
