@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_real_web.py [--pages-out FILE]
 
-Per language (en, de, other) and extractor (resiliparse = DCLM's, trafilatura = FineWeb's,
+Per language (en, de, zh, other) and extractor (resiliparse = DCLM's, trafilatura = FineWeb's,
 grist's default `ReadConfig().extractor`), on the set's saved pages (web/pages/):
 - must%ext / must%cln: must-appear phrases found in the extracted text, then after line cleaning;
 - bp%ext / bp%cln: boilerplate removed, i.e. must-not phrases absent after extraction, then after
@@ -38,7 +38,7 @@ from filters.base import FilterDoc, FilterStep  # noqa: E402
 from filters.config import LinesConfig  # noqa: E402
 from filters.lines import LineCleaner  # noqa: E402
 from filters.stage import build_rules  # noqa: E402
-from filters.text import words  # noqa: E402
+from filters.text import display_width, words  # noqa: E402
 from pipelines.config import Config, ReadConfig  # noqa: E402
 from pipelines.sources.extract import EXTRACTORS, decode_html, extract_main_text  # noqa: E402
 
@@ -173,7 +173,7 @@ def _fmt(v: float | None, digits: int = 1) -> str:
 
 
 def lang_group(lang: str) -> str:
-    return lang if lang in ("en", "de") else "other"
+    return lang if lang in ("en", "de", "zh") else "other"
 
 
 def print_pages(pages: list[dict], out: Path | None) -> None:
@@ -190,7 +190,7 @@ def print_pages(pages: list[dict], out: Path | None) -> None:
             by_lang: dict[str, list[PageResult]] = {"all": results}
             for r in results:
                 by_lang.setdefault(lang_group(r.lang), []).append(r)
-            for lang in ("en", "de", "other", "all"):
+            for lang in ("en", "de", "zh", "other", "all"):
                 group = by_lang.get(lang, [])
                 if not group:
                     continue
@@ -212,21 +212,61 @@ def print_pages(pages: list[dict], out: Path | None) -> None:
         out.write_text(json.dumps(rows, indent=1) + "\n")
 
 
+def is_prose(line: str) -> bool:
+    """A Chinese prose line (the article text of a page dump): 30+ characters and a full stop
+    (titles, which may end in ！ or ？, are left out)."""
+    line = line.strip()
+    return len(line) >= 30 and "。" in line
+
+
+def zh_figures(rows: list[dict], lines: dict | None = None) -> dict:
+    """Line cleaning of real Chinese texts: characters kept, prose characters kept (all, and the
+    worst document), menu-sized lines (<= 8 columns: 4 characters) removed, lines removed by reason."""
+    cleaner = LineCleaner(LinesConfig(**(lines or {})))
+    chars = kept = prose = prose_kept = tiny = tiny_removed = 0
+    worst = 0.0
+    for r in rows:
+        ls = r["text"].split("\n")
+        reasons = cleaner.line_reasons(ls)
+        doc_prose = doc_prose_kept = 0
+        for ln, why in zip(ls, reasons):
+            n = len(ln.strip())
+            chars += n
+            kept += n if why is None else 0
+            if is_prose(ln):
+                doc_prose += n
+                doc_prose_kept += n if why is None else 0
+            elif n and display_width(ln.strip()) <= 8:
+                tiny += 1
+                tiny_removed += why is not None
+        prose, prose_kept = prose + doc_prose, prose_kept + doc_prose_kept
+        if doc_prose:
+            worst = max(worst, 1 - doc_prose_kept / doc_prose)
+        cleaner.counters.update(f"lines_removed:{w}" for w in reasons if w)
+    return {"docs": len(rows), "chars_kept": pct(kept, chars), "prose_kept": pct(prose_kept, prose),
+            "worst_prose_loss": 100 * worst, "tiny_removed": pct(tiny_removed, tiny),
+            "removed": {k.removeprefix("lines_removed:"): v for k, v in cleaner.counters.most_common()}}
+
+
 def print_zh(rows: list[dict]) -> None:
-    cleaner = LineCleaner()
-    texts = [r["text"] for r in rows]
-    cleaned = [clean(t, cleaner) for t in texts]
-    chars_in = sum(len(t) for t in texts)
-    chars_out = sum(len(t) for t in cleaned)
-    lines_in = sum(sum(1 for ln in t.split("\n") if ln.strip()) for t in texts)
-    removed = {k.removeprefix("lines_removed:"): v for k, v in cleaner.counters.most_common()
-               if k.startswith("lines_removed:")}
-    kept, reasons = stage_keep(stage_step(), texts)
-    print(f"\nChinese jsonl (web/zh, domain web): {len(texts)} documents, {lines_in} lines")
-    print(f"  line cleaning: {sum(removed.values())} lines removed {removed}; characters kept "
-          f"{_fmt(pct(chars_out, chars_in))}%; documents touched {cleaner.counters['docs_with_lines_removed']}")
-    print(f"  default filter stage: kept {kept}/{sum(bool(t.strip()) for t in texts)} "
-          f"({_fmt(pct(kept, sum(bool(t.strip()) for t in texts)))}%); drops {dict(reasons.most_common())}")
+    """Per origin package: gne = whole news pages as text (menus, share bars, comments, ads),
+    chardet = blog feed items, fortunes-zh = verse and prose."""
+    print("\nChinese texts as a domain: web jsonl source (web/zh/*.jsonl)")
+    print(f"{'origin':12} {'rules':6} {'docs':>5} {'chars%':>6} {'prose%':>6} {'prose worst loss%':>17} "
+          f"{'menu lines removed%':>19} {'stage keep%':>11}")
+    step = stage_step()
+    for origin in sorted({r["origin"].split("=")[0] for r in rows}):
+        group = [r for r in rows if r["origin"].split("=")[0] == origin]
+        for name, lines in (("lines", None), ("c4", C4_LINES)):
+            f = zh_figures(group, lines)
+            keep = None
+            if lines is None:
+                kept, _ = stage_keep(step, [r["text"] for r in group])
+                keep = pct(kept, sum(bool(r["text"].strip()) for r in group))
+            print(f"{origin:12} {name:6} {f['docs']:>5} {_fmt(f['chars_kept']):>6} {_fmt(f['prose_kept']):>6} "
+                  f"{_fmt(f['worst_prose_loss']):>17} {_fmt(f['tiny_removed']):>19} {_fmt(keep):>11}")
+            if lines is None:
+                print(f"{'':19} removed: {f['removed']}")
 
 
 def main() -> int:

@@ -44,8 +44,10 @@ class LinesConfig(StageToggle):
     link_list_min_lines: int | None = Field(3, ge=2, description="a run of this many short lines at the page's top or "
                                                                  "bottom, sharing few words with the page, is a link list")
     link_list_inner_lines: int | None = Field(30, ge=2, description="a run this long is a link list anywhere on the page")
-    link_list_max_overlap: float = Field(0.25, ge=0, le=1, description="share of a run line's words found elsewhere "
-                                                                       "on the page above which the run is content")
+    link_list_max_overlap: float = Field(0.2, ge=0, le=1, description="share of a run line's words found in the "
+                                                                       "page's paragraphs above which the run is content")
+    link_list_min_article_chars: int = Field(200, ge=0, description="paragraph characters a page needs for its runs "
+                                                                     "to be judged (verse, lyrics: none are removed)")
     short_line_width: int = Field(40, gt=0, description="narrower lines not ending a sentence are 'short'")
     bullet_line_width: int = Field(100, gt=0, description="bulleted lines (•, -, 1.) narrower than this are 'short'")
     keep_headings: bool = Field(True, description="a link list's last line is kept when a paragraph follows it")

@@ -48,6 +48,8 @@ COOKIE_NOTICE = _any(r"\b(we|this (web)?site|our (web)?site|wir|diese (web)?seit
                      r"\b(accept|akzeptieren|zustimmen|allow)\b.{0,20}\bcookies\b",
                      r"\bby (continuing|using)\b.{0,60}\byou (agree|accept|consent)\b",
                      r"本网站使用\s*cookies?", r"我们使用\s*cookies?")
+# A wide line ending in a "more" link is a teaser or a product shelf ("... > 查看更多").
+MORE_LINK_END = _any(r"[>»›]\s*(查看更多|更多|more|mehr)\s*[>»›]*\s*$", r"(查看更多|更多|read more|weiterlesen)\s*[>»›]+\s*$")
 # A call to subscribe runs to a sentence or two as well.
 NEWSLETTER = _any(r"\b(subscribe to|sign up for|abonnieren sie|melden sie sich)\b.{0,60}\bnewsletter",
                   r"\bnewsletter\b.{0,40}\b(abonnieren|subscribe|sign up)\b", r"订阅.{0,10}(邮件|newsletter|推送)")
@@ -59,13 +61,14 @@ POLICY = _any(r"\bprivacy\s+(policy|statement|notice|settings)\b", r"\bterms\s+(
 JAVASCRIPT = _any(r"\bjavascript\b.{0,60}\b(enable|enabled|disabled|turn(ed)? on|activate|aktivier|deaktiviert|"
                   r"required|requires|einschalten)", r"\b(enable|activate|turn on|requires?|aktivieren sie)\b.{0,40}"
                   r"\bjavascript\b", r"(启用|开启|打开|禁用|需要|支持)\s*javascript", r"javascript\s*(已禁用|被禁用)")
-LOGIN = _any(r"\b(log\s?-?in|sign\s?-?in|sign\s?-?up|log\s?-?out|sign\s?-?out)\b", r"\bregister\b",
+LOGIN = _any(r"\b(log\s?-?in|sign\s?-?in|sign\s?-?up|log\s?-?out|sign\s?-?out)\b",
+             r"^\W*register\W*$|\bregister\s+(now|here|for free|today)\b",
              r"\bcreate\s+(an|your|a free)\s+account\b", r"\bforgot\s+(your\s+)?password\b", r"\bmy account\b",
              r"\b(anmelden|einloggen|ausloggen|abmelden|registrieren)\b", r"\bpasswort vergessen\b", r"\bmein konto\b",
              r"登录", r"登陆", r"立即注册", r"免费注册", r"注册账号", r"会员注册", r"用户注册", r"注册\s*[|/｜]",
              r"[|/｜]\s*注册", r"忘记密码", r"会员中心", r"ログイン")
 _NETWORKS = r"(facebook|twitter|linkedin|pinterest|reddit|whatsapp|xing|telegram|tumblr|weibo|微博|微信|qq空间|豆瓣)"
-SHARE = _any(r"\bshare\s+(on|this|via|to|with|article|story|post|page)\b", r"^\W*share\b", r"\bpin it\b",
+SHARE = _any(r"\bshare\s+(on|this|via|to|with|article|story|post|page)\b", r"^\W*share\s*(:|$)", r"\bpin it\b",
              r"\b(e-?mail|print|send)\s+this\b", r"\bfollow (us|me)\b", r"\bkeep up with (me|us)\b",
              r"\bfolgen sie uns\b", r"\bteilen\s+(auf|per|via|mit)\b", r"\bweiterempfehlen\b", r"^\W*(artikel\s+)?teilen\b",
              rf"{_NETWORKS}.{{0,30}}{_NETWORKS}", r"分享到", r"分享至", r"一键分享", r"转发到", r"扫一扫分享", r"关注我们")
@@ -79,7 +82,7 @@ PROMO = _any(r"\bclick\s+here\b", r"\bsubscribe\b", r"\bnewsletter\b", r"\bdownl
              r"\bjetzt\s+(kaufen|bestellen|herunterladen|anmelden|sichern)\b", r"\bvorteile sichern\b",
              r"\bstay up[- ]to[- ]date\b", r"\bbleiben sie (auf dem laufenden|informiert)\b",
              r"点击", r"领取", r"红包", r"优惠券", r"优惠码", r"扫码", r"扫一扫", r"加微信", r"微信号", r"公众号",
-             r"qq群", r"淘宝搜", r"京东搜", r"返利", r"免费领", r"秒杀", r"包邮", r"立即下载", r"免费下载", r"下载app",
+             r"qq群", r"淘宝搜", r"京东搜", r"返利", r"免费领", r"包邮", r"立即下载", r"免费下载", r"下载app",
              r"订阅", r"(?<![\w])搜\s*[:：]")
 _MONTHS = (r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?|(januar|februar|märz|april|mai|juni|juli|"
            r"august|september|oktober|november|dezember)")
@@ -94,7 +97,9 @@ META = _any(rf"^\W*((posted|published|updated|veröffentlicht|aktualisiert|ersch
             rf"^[^.!?]{{1,40}}\s[|·•–-]\s*{_DATE}([,\s]+(um\s+)?\d{{1,2}}[:.]\d{{2}}(\s*(uhr|am|pm))?)?\W*$",
             r"^\W*\d+\s+(min(ute)?s?|minuten)\.?\s+(read|lesezeit|lesen)\b", r"^\W*(lesezeit|reading time)\s*:",
             r"^\W*(tags|schlagw(ö|oe)rter|schlagworte|stichw(ö|oe)rter|kategorien?|categories|category|filed under|"
-            r"themen|标签|关键词|分类)\s*[:：]", r"^(责任编辑|编辑|来源|作者|发布时间|更新时间)\s*[:：]")
+            r"themen|标签|关键词|分类)\s*[:：]", r"^(责任编辑|编辑|来源|作者|发布时间|更新时间)\s*[:：]",
+            r"^\W*\d+\s*(分钟|小时|天)前\W*$", r"^\W*\d+\s+(minutes?|hours?|days?)\s+ago\W*$",
+            r"^\W*vor\s+\d+\s+(minuten?|stunden?|tagen?)\W*$", r"^\W*(\d+\s*)?(跟贴|跟帖|参与|阅读|浏览|点赞)\s*\d+\W*$")
 RELATED = _any(r"^\W*(related|more|similar|recommended|popular|trending|latest|top)\s+(articles?|posts?|stories|news|"
                r"reads|content|topics|links)\W*$", r"^\W*(you (may|might) also like|see also|read also|also read|more "
                r"from|editors?[’']? (picks?|recommendations?)|recommended for you|don[’']t miss)\b",
@@ -103,7 +108,9 @@ RELATED = _any(r"^\W*(related|more|similar|recommended|popular|trending|latest|t
                r"themen in diesem artikel|lesen sie auch|beliebte (artikel|beiträge)|meistgelesen|top-?themen|"
                r"alle (artikel|beiträge|folgen|news))\b", r"\b(audios and videos|more|news) on (the|this) topic\W*$",
                r"^\W*(相关(阅读|文章|推荐|新闻|链接|资讯)|热门(文章|推荐|阅读|新闻|资讯|标签)|推荐(阅读|文章)|猜你喜欢|延伸阅读|"
-               r"最新(文章|资讯)|精彩推荐|友情链接)")
+               r"最新(文章|资讯|评论)|精彩推荐|友情链接|为(您|你)推荐|今日推荐|热点推荐|本周热门|热门排行|排行榜|最近发表|"
+               r"标签列表|标签云)\W*$", r"^\W*(recent (posts|comments)|archives|tag cloud|neueste (beiträge|kommentare)|"
+               r"archiv)\W*$")
 # Lone interface labels: the whole line (letters only, lower case) is one of these, or several.
 UI_LABELS = frozenset(s.strip() for s in """
 advertisement, advertisements, ad, ads, sponsored, anzeige, werbung, share, tweet, print, email, e-mail,
@@ -112,15 +119,29 @@ antworten, tags, tag, schlagworte, schlagwörter, themen, topics, related, relat
 next page, previous page, vorherige, nächste, weiter, home, startseite, menu, menü, navigation, search, suche,
 skip to content, skip to main content, zum inhalt springen, artikel bewerten, bewerten, rate this,
 广告, 推广, 赞助, 分享, 打印, 收藏, 点赞, 评论, 发表评论, 返回顶部, 返回首页, 返回, 首页, 上一页, 下一页,
-上一篇, 下一篇, 导航, 菜单, 搜索""".split(","))
+上一篇, 下一篇, 导航, 菜单, 搜索, 举报, 关闭, 更多, 发贴, 发表, 回复, 查看回复, 转发, 关注, 顶, 踩, 赞, 纠错,
+不感兴趣, 全部楼层, 阅读下一篇, 一天, 三天, 一周,
+facebook, twitter, linkedin, pinterest, reddit, whatsapp, xing, telegram, instagram, youtube,
+微信, 微博, 易信, qq, qq空间, 豆瓣, 朋友圈""".split(","))
 _UI_PREFIX = _any(r"^(上一篇|下一篇|上一页|下一页|previous|next|vorheriger?|nächster?)\s*(post|article|artikel|beitrag)?"
                   r"\s*[:：]")
 _NOT_LETTERS = re.compile(r"[^\w\s-]|\d|_")
 
 _NAV_SEP = re.compile(r"\s+[|｜·•]\s+|[|｜]")
+_MENU_ITEM = re.compile(r"^[\w\s&'’.,!?()/+-]+$")  # words, not code (`lsof |grep bar|grep less`)
 # `_` separates keywords only between non-identifier characters (电影_下载, not snake_case).
-_SEO_SEP = re.compile(r"[|｜、，]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-_CRUMB_SEP = re.compile(r"\s*(?:>>|>|»|›|→|＞|》)\s*")
+_SEO_SEP = re.compile(r"[|｜]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# Chinese prose separates phrases with ，、。 and never with spaces: CJK items between ASCII spaces
+# are a menu (母婴 彩妆 家居 保健 美食) or a keyword list. Full-width spaces (classical verse) are not.
+_CJK_PUNCT = re.compile("[，。！？；：、「」『』“”（）]")
+# A Chinese line holding a full stop or two commas is prose (登录 in a manual, 点击 in a how-to):
+# the interface-word rules leave it alone.
+_CJK_PROSE = re.compile("。|，.*，")
+# A Chinese line with a comma or enumeration mark is a sentence fragment, not a link title.
+_CJK_CLAUSE = re.compile("[，、；。]")
+_TITLE_ENDS = ("?", "？", "!", "！")  # titles ask and exclaim; a full stop ends prose
+_CRUMB_SEP = re.compile(r"\s*(?:>>|>|»|›|＞)\s*")
+_CODE = re.compile(r"[<$=\\{}│]")  # markup, shell, tables drawn with box characters
 _BRACKETS = re.compile(r"【[^】]*】")
 _BULLET = re.compile(r"^\s*([•●○▪■□◦‣⁃·»➤✓*-]|\d{1,3}[.、)）])\s*")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")  # trafilatura writes tables as | a | b |
@@ -199,9 +220,11 @@ class LineCleaner(Transform):
                 return "javascript"
             if c.promo and NEWSLETTER.search(line):
                 return "promo"
+            if c.read_more and MORE_LINK_END.search(line):
+                return "read_more"
             if c.breadcrumb and self._is_breadcrumb(line):  # its last item, the page title, may be wide
                 return "breadcrumb"
-        if width <= c.max_ui_width:
+        if width <= c.max_ui_width and not _CJK_PROSE.search(line):
             reason = self._ui_reason(line)
             if reason:
                 return reason
@@ -223,7 +246,7 @@ class LineCleaner(Transform):
             return "ui_label"
         if _TABLE_ROW.match(line):  # a table row is data, not a menu
             return None
-        if c.nav_min_items is not None and self._is_nav(line):
+        if c.nav_min_items is not None and (self._is_nav(line) or self._is_cjk_list(line, 2 * c.nav_min_items, 8)):
             return "nav"
         return None
 
@@ -232,8 +255,8 @@ class LineCleaner(Transform):
         if _UI_PREFIX.search(line):
             return True
         text = " ".join(_NOT_LETTERS.sub(" ", line).lower().split())
-        if not text:
-            return False
+        if not text:  # a few marks, no letters: "|", "T + -", "+1", "326", "• • •"
+            return len(line) <= 8
         if text in UI_LABELS:
             return True
         # "Weiterempfehlen Drucken", "Share Tweet Email": every word a label.
@@ -241,35 +264,50 @@ class LineCleaner(Transform):
 
     def _is_nav(self, line: str) -> bool:
         parts = _segments(line, _NAV_SEP)
-        return len(parts) >= self.cfg.nav_min_items and _all_narrow(parts, self.cfg.item_width)
+        return (len(parts) >= self.cfg.nav_min_items and _all_narrow(parts, self.cfg.item_width)
+                and all(_MENU_ITEM.match(p) for p in parts))
 
     def _is_breadcrumb(self, line: str) -> bool:
         """Home > News > World: 2+ separators, narrow items (the last one, the page title, may be wide)."""
-        if ends_sentence(line) or len(_CRUMB_SEP.findall(line)) < 2:
+        if ends_sentence(line) or len(_CRUMB_SEP.findall(line)) < 2 or _CODE.search(line):
             return False
         parts = _segments(line, _CRUMB_SEP)
         return len(parts) >= 2 and _all_narrow(parts[:-1], self.cfg.item_width)
 
     def _is_seo(self, line: str) -> bool:
-        """Keyword stuffing: many short keywords joined by | _ 、 ，or wrapped in 【】, and no
-        sentence (a sentence listing things with 、 ends in 。)."""
+        """Keyword stuffing: many short keywords joined by | or _ (电影_下载), wrapped in 【】 or, in
+        Chinese, between spaces, and no sentence."""
         if ends_sentence(line) and not line.endswith("】"):
             return False
         n = self.cfg.seo_min_keywords
         if len(_BRACKETS.findall(line)) >= n:
             return True
         parts = _segments(line, _SEO_SEP)
-        return len(parts) >= n and _all_narrow(parts, self.cfg.item_width)
+        return (len(parts) >= n and _all_narrow(parts, self.cfg.item_width)) or \
+            self._is_cjk_list(line, 2 * n, self.cfg.item_width)
+
+    @staticmethod
+    def _is_cjk_list(line: str, min_items: int, max_width: int) -> bool:
+        """Items between ASCII spaces, most of them Chinese and no wider than max_width, no CJK
+        punctuation: 邓朴方潜逃 第92号红通自首 活力影院灰姑娘 ... (a real spam line of 22993 items)"""
+        if not _CJK.search(line) or _CJK_PUNCT.search(line):
+            return False
+        parts = [p for p in line.split(" ") if p]
+        return (len(parts) >= min_items and sum(bool(_CJK.search(p)) for p in parts) >= 0.8 * len(parts)
+                and sum(display_width(p) <= max_width for p in parts) >= 0.9 * len(parts))
 
     def is_short(self, line: str) -> bool:
         """Short enough to be a link title or menu item: narrower than short_line_width, or a
-        bulleted line narrower than bullet_line_width; a line ending a sentence is prose."""
-        if ends_sentence(line):
+        bulleted or Chinese line narrower than bullet_line_width; a line ending in a full stop, or
+        a Chinese line with a comma, is prose."""
+        if _CJK_CLAUSE.search(line) or (ends_sentence(line) and not line.endswith(_TITLE_ENDS)):
             return False
         width = display_width(line)
         if width < self.cfg.short_line_width:
             return True
-        return _BULLET.match(line) is not None and width < self.cfg.bullet_line_width
+        # A Chinese title runs to 30 characters; Chinese prose has commas (above).
+        wide_ok = _BULLET.match(line) is not None or _CJK.search(line) is not None
+        return wide_ok and width < self.cfg.bullet_line_width
 
     # -- in context -------------------------------------------------------------------------------
 
@@ -303,13 +341,16 @@ class LineCleaner(Transform):
     def _link_lists(self, lines: list[str], idx: list[int], short: list[bool], reasons: list[str | None]) -> None:
         c = self.cfg
         vocab = [content_words(lines[i]) for i in idx]
+        article = self._article_vocab(lines, idx, short, vocab, c.link_list_min_article_chars)
+        if article is None:  # verse, lyrics, a blog post in short lines: lists cannot be told from content
+            return
         for k, j in self._runs(short):
             n = j - k
             edge = all(short[:k]) or all(short[j:])  # no paragraph before it, or none after it
             if n < c.link_list_min_lines or not (edge or (c.link_list_inner_lines is not None
                                                           and n >= c.link_list_inner_lines)):
                 continue
-            if self._overlap(vocab, k, j) > c.link_list_max_overlap:
+            if self._overlap(vocab, k, j, article) > c.link_list_max_overlap:
                 continue
             # A heading: the run's last line, when a paragraph follows it.
             last = j - 1 if c.keep_headings and j < len(idx) else None
@@ -318,9 +359,17 @@ class LineCleaner(Transform):
                     reasons[idx[p]] = reasons[idx[p]] or "link_list"
 
     @staticmethod
-    def _overlap(vocab: list[set[str]], k: int, j: int) -> float:
-        """Mean share of a run line's content words found on the page's other lines: link titles
-        of unrelated pages share few; article lists (and repeated lyrics) share many."""
-        lines_with = Counter(w for v in vocab for w in v)
-        shares = [sum(lines_with[w] > 1 for w in vocab[p]) / len(vocab[p]) for p in range(k, j) if vocab[p]]
+    def _article_vocab(lines: list[str], idx: list[int], short: list[bool], vocab: list[set[str]],
+                       min_chars: int) -> set[str] | None:
+        """The words of the page's paragraphs; None when they hold fewer than min_chars characters."""
+        para = [p for p in range(len(idx)) if not short[p]]
+        if sum(len(lines[idx[p]].strip()) for p in para) < min_chars:
+            return None
+        return set().union(*(vocab[p] for p in para))
+
+    @staticmethod
+    def _overlap(vocab: list[set[str]], k: int, j: int, article: set[str]) -> float:
+        """Mean share of a run line's words found in the page's paragraphs: titles of unrelated
+        pages and menu items share few, an article's own lists many."""
+        shares = [sum(w in article for w in vocab[p]) / len(vocab[p]) for p in range(k, j) if vocab[p]]
         return sum(shares) / len(shares) if shares else 0.0
