@@ -67,6 +67,16 @@ class ReadConfig(StrictModel):
     code_max_line_length: int = Field(1000, gt=0)
     code_max_mean_line_length: float = Field(100.0, gt=0)
     code_min_alnum_fraction: float = Field(0.25, ge=0, le=1)
+    code_keep_vendored: bool = Field(False, description="keep files under vendor/, _vendor/, node_modules/, "
+                                     "third_party/, ... with vendored: true in meta (dedup then keeps the "
+                                     "original); false = drop them as code_vendored")
+    code_permissive_only: bool = Field(False, description="keep only code whose licence (from LICENSE files or "
+                                       "package metadata) is in code_permissive_licenses; others are dropped as "
+                                       "code_license_not_permissive / code_license_unknown")
+    code_permissive_licenses: list[str] = Field(
+        default_factory=lambda: ["0BSD", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "BSL-1.0", "CC0-1.0", "ISC",
+                                 "MIT", "MIT-0", "PSF-2.0", "Python-2.0", "Unlicense", "UPL-1.0", "X11", "Zlib"],
+        description="SPDX ids counted as permissive (an OR expression needs one of them, an AND all)")
 
 
 class RuntimeConfig(StrictModel):

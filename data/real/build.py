@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import charset  # noqa: E402
+import code_trees  # noqa: E402
 import feeds  # noqa: E402
 import pages_gne  # noqa: E402
 import pages_newspaper4k  # noqa: E402
@@ -101,6 +102,7 @@ def _build_into(tmp: Path) -> dict:
             f.writelines(_dump(d) + "\n" for d in docs)
         counts[f"zh_docs_{name.removesuffix('.jsonl')}"] = len(docs)
     counts["charset_pages"] = len(_write_indexed(web / "charset", charset.files(posts)))
+    counts.update(code_trees.build(tmp / "code"))
     info = {"fingerprint": fingerprint(), "counts": counts}
     (tmp / "build.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info

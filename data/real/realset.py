@@ -102,3 +102,11 @@ def zh_texts() -> list[dict]:
 def charset_pages() -> list[dict]:
     """web/charset/index.json rows ({"file","encoding","declared","expected_text",...}) + absolute "path"."""
     return _index(real_dir() / "web" / "charset")
+
+
+def code_trees() -> list[dict]:
+    """code/index.json as rows {"repo","origin","license","notes","files","path"} by repo; "path" is the
+    unpacked tree (code/<repo>/), "license" the SPDX expression its files should carry."""
+    base = real_dir() / "code"
+    index = json.loads((base / "index.json").read_text(encoding="utf-8"))
+    return [{"repo": repo, **index[repo], "path": str(base / repo)} for repo in sorted(index)]

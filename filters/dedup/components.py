@@ -227,7 +227,7 @@ def _min_neighbour_of_nodes(t: pa.Table) -> pa.Array:
 
 META_SCHEMA = pa.schema([
     ("node", pa.string()), ("id", pa.string()), ("source", pa.string()), ("part", pa.string()),
-    ("quality", pa.float64()), ("priority", pa.int32()), ("exact", pa.uint64()),
+    ("quality", pa.float64()), ("vendored", pa.bool_()), ("priority", pa.int32()), ("exact", pa.uint64()),
 ])
 
 
@@ -247,15 +247,17 @@ def members(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def decide(spec: dict[str, Any]) -> dict[str, Any]:
-    """Keep rule per component: highest quality_score (missing = lowest), then the source
-    priority, then the smallest id (then source). The others are dropped as `exact_duplicate`
+    """Keep rule per component: highest quality_score (missing = lowest), then the original over a
+    vendored copy (meta `vendored: true`, e.g. pip's `_vendor/requests` against requests itself), then
+    the source priority, then the smallest id (then source). The others are dropped as `exact_duplicate`
     when their normalised text equals the keeper's, else `near_duplicate`; `duplicate_of` = keeper."""
     t = read_partition(Path(spec["input"]))
     out_path = Path(spec["output"]) / f"{spec['name']}.parquet"
     if t is None or t.num_rows == 0:
         write_table(out_path, DECISION_SCHEMA.empty_table())
         return {"dropped": 0}
-    t = t.sort_by([("comp", "ascending"), ("quality", "descending", "at_end"), ("priority", "ascending"),
+    t = t.sort_by([("comp", "ascending"), ("quality", "descending", "at_end"), ("vendored", "ascending"),
+                   ("priority", "ascending"),
                    ("id", "ascending"), ("source", "ascending")])
     comp = t["comp"].to_pylist()
     ids, exact = t["id"].to_pylist(), t["exact"].to_pylist()

@@ -53,6 +53,6 @@ class DedupConfig(StageToggle):
     exact: ExactConfig = Field(default_factory=ExactConfig)
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
     decontam: DecontamConfig = Field(default_factory=DecontamConfig)
-    source_priority: list[str] = Field(default_factory=list, description="keep rule after quality_score: earlier sources win; unlisted ones come last")
+    source_priority: list[str] = Field(default_factory=list, description="keep rule after quality_score and original-over-vendored: earlier sources win; unlisted ones come last")
     buckets: int | None = Field(None, ge=1, le=65536, description="shuffle partitions; null = one per bucket_mb of input (at least 4)")
     bucket_mb: float = Field(64.0, gt=0, description="input Parquet MB per shuffle partition when buckets is null")

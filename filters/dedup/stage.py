@@ -2,8 +2,9 @@
 sub-steps under `_work/NN-dedup/`, each resumable on its own:
 
   scan/     map over parts: per document the contamination check, the exact key, the MinHash band
-            keys; writes band rows hash-partitioned by key (`bands/`), keep-rule fields and
-            shingle sets partitioned by node (`meta/`, `sets/`), contaminated ids (`contam/`).
+            keys; writes band rows hash-partitioned by key (`bands/`), keep-rule fields (quality,
+            vendored, source priority) and shingle sets partitioned by node (`meta/`, `sets/`),
+            contaminated ids (`contam/`).
   cand/ verify/ cc/NNN/ members/ decide/
             shuffle rounds, one Ray task per partition (see components.py): band groups ->
             candidate pairs -> true-Jaccard check -> large-star/small-star until converged ->
@@ -126,10 +127,12 @@ class ScanPartTask:
         m, exact_on = self.cfg.minhash, self.cfg.exact.enabled
         ids, sources, texts = (batch.column(c).to_pylist() for c in ("id", "source", "text"))
         quality = batch.column("quality_score").to_pylist() if "quality_score" in batch.column_names else [None] * len(ids)
+        vendored = [_vendored(m) for m in batch.column("meta").to_pylist()] if "meta" in batch.column_names \
+            else [False] * len(ids)
         band_rows: tuple[list, list] = ([], [])
         meta_rows: dict[str, list] = {f.name: [] for f in cc.META_SCHEMA}
         set_rows: tuple[list, list] = ([], [])
-        for doc_id, source, text, q in zip(ids, sources, texts, quality):
+        for doc_id, source, text, q, vend in zip(ids, sources, texts, quality, vendored):
             norm = normalize(text)
             buf, chars = self.shingler.prepare(norm, source)
             if self.evals is not None:
@@ -154,12 +157,22 @@ class ScanPartTask:
             elif self.hasher is not None and m.verify and ekey is not None:
                 set_rows[0].append(node)
                 set_rows[1].append(np.empty(0, np.uint32))
-            for k, v in zip(cc.META_SCHEMA.names, (node, doc_id, source, part, q, self.priority.get(source, len(self.priority)), ekey)):
+            for k, v in zip(cc.META_SCHEMA.names, (node, doc_id, source, part, q, vend, self.priority.get(source, len(self.priority)), ekey)):
                 meta_rows[k].append(v)
         bands = pa.table([pa.array(band_rows[0], pa.uint64()), pa.array(band_rows[1], pa.string())], schema=BAND_SCHEMA)
         meta = pa.table(meta_rows, schema=cc.META_SCHEMA)
         sets = pa.table([set_rows[0], pa.array(set_rows[1], pa.list_(pa.uint32()))], schema=SET_SCHEMA)
         return bands, meta, sets
+
+
+def _vendored(meta: str | None) -> bool:
+    """Whether a document's meta (JSON) says it is a vendored copy (the code reader's `vendored: true`)."""
+    if not meta or '"vendored"' not in meta:  # most documents: no JSON parse
+        return False
+    try:
+        return json.loads(meta).get("vendored") is True
+    except (ValueError, AttributeError):
+        return False
 
 
 class DecisionStep(Step):

@@ -106,22 +106,28 @@ def test_large_star_small_star_match_union_find(tmp_path):
     assert k >= 2
 
 
-def test_keep_rule_quality_then_priority_then_id(tmp_path):
-    rows = {  # one component "c": quality wins over priority and id; nulls rank last
+def test_keep_rule_quality_then_vendored_then_priority_then_id(tmp_path):
+    rows = {  # one component "c": quality wins over vendored, priority and id; nulls rank last
         "node": ["s\x1fa", "t\x1fb", "s\x1fc", "u\x1fd"], "comp": ["c"] * 4,
         "id": ["a", "b", "c", "d"], "source": ["s", "t", "s", "u"], "part": ["s-0", "t-0", "s-0", "u-0"],
-        "quality": [0.5, None, 0.9, 0.9], "priority": [0, 0, 1, 0], "exact": [1, 2, 3, 3],
+        "quality": [0.5, None, 0.9, 0.9], "vendored": [False, False, False, True], "priority": [0, 0, 1, 0],
+        "exact": [1, 2, 3, 3],
     }
     comp2 = {  # component "e": no quality, priority then id
         "node": ["x", "y", "z"], "comp": ["e"] * 3, "id": ["z9", "y1", "a0"], "source": ["p", "q", "q"],
-        "part": ["p-0", "q-0", "q-0"], "quality": [None] * 3, "priority": [1, 0, 0], "exact": [7, 8, 9],
+        "part": ["p-0", "q-0", "q-0"], "quality": [None] * 3, "vendored": [False] * 3, "priority": [1, 0, 0],
+        "exact": [7, 8, 9],
     }
-    tables = [pa.table(r, schema=cc.META_SCHEMA.insert(1, pa.field("comp", pa.string()))) for r in (rows, comp2)]
+    comp3 = {  # component "g": the original beats a vendored copy with a better priority and a smaller id
+        "node": ["v", "w"], "comp": ["g"] * 2, "id": ["a-vendored", "b-original"], "source": ["p", "q"],
+        "part": ["p-0", "q-0"], "quality": [None] * 2, "vendored": [True, False], "priority": [0, 1], "exact": [5, 5],
+    }
+    tables = [pa.table(r, schema=cc.META_SCHEMA.insert(1, pa.field("comp", pa.string()))) for r in (rows, comp2, comp3)]
     cc.write_table(tmp_path / "m" / "00000" / "x.parquet", pa.concat_tables(tables))
     cc.decide({"name": "00000", "input": str(tmp_path / "m" / "00000"), "output": str(tmp_path / "d")})
     out = pq.read_table(tmp_path / "d" / "00000.parquet").to_pylist()
     got = {r["id"]: (r["reason"], r["duplicate_of"]) for r in out}
     assert got == {
-        "a": ("near_duplicate", "d"), "b": ("near_duplicate", "d"), "c": ("exact_duplicate", "d"),
-        "z9": ("near_duplicate", "a0"), "y1": ("near_duplicate", "a0"),
+        "a": ("near_duplicate", "c"), "b": ("near_duplicate", "c"), "d": ("exact_duplicate", "c"),
+        "z9": ("near_duplicate", "a0"), "y1": ("near_duplicate", "a0"), "a-vendored": ("exact_duplicate", "b-original"),
     }
