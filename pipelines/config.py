@@ -24,6 +24,7 @@ from filters.dedup.config import DedupConfig
 from pipelines.errors import ConfigError
 from pipelines.mixture_config import MixtureConfig
 from pipelines.sources.extract import Extractor
+from pipelines.sources.reader_config import BooksConfig, EncyclopediaConfig
 from pipelines.strict import StrictModel
 from shards.config import ShardsConfig
 from tokenizer.config import TokenizerConfig
@@ -67,6 +68,8 @@ class ReadConfig(StrictModel):
     code_max_line_length: int = Field(1000, gt=0)
     code_max_mean_line_length: float = Field(100.0, gt=0)
     code_min_alnum_fraction: float = Field(0.25, ge=0, le=1)
+    books: BooksConfig = Field(default_factory=BooksConfig)
+    encyclopedia: EncyclopediaConfig = Field(default_factory=EncyclopediaConfig)
     code_keep_vendored: bool = Field(False, description="keep files under vendor/, _vendor/, node_modules/, "
                                      "third_party/, ... with vendored: true in meta (dedup then keeps the "
                                      "original); false = drop them as code_vendored")

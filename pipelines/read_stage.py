@@ -17,6 +17,7 @@ from pipelines.parts import PartWriter
 from pipelines.sources.base import Doc, truncate_text
 from pipelines.sources.files import expand_paths, resolve_path
 from pipelines.sources.registry import get_reader
+from pipelines.sources.textnorm import normalize_text
 from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 from pipelines.step import Resources
 
@@ -85,7 +86,10 @@ class ReadPartTask:
                                       "meta": meta})
                         continue
                     seen_ids.add(rid)
-                    text, cut = truncate_text(rec.text, self.cfg.max_doc_bytes)
+                    text, newlines, controls = normalize_text(rec.text)
+                    self._count(writer, "normalised_newlines", newlines)
+                    self._count(writer, "removed_control_chars", controls)
+                    text, cut = truncate_text(text, self.cfg.max_doc_bytes)
                     if cut:
                         writer.stats.counters["truncated_max_doc_bytes"] += 1
                     docs.append({"id": rid, "source": src.name, "text": text, "meta": meta})
@@ -99,6 +103,11 @@ class ReadPartTask:
         except BaseException:
             writer.abort()
             raise
+
+    @staticmethod
+    def _count(writer: PartWriter, name: str, hit: bool) -> None:
+        if hit:
+            writer.stats.counters[name] += 1
 
     @staticmethod
     def _flush(writer: PartWriter, docs: list[dict], drops: list[dict]) -> None:

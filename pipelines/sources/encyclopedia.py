@@ -3,92 +3,32 @@
 Streamed through an lxml pull parser on `{*}page` (any export-schema version), each page cleared
 after use, so memory is one page. Per page: namespace != 0 -> Drop("non_article_namespace"),
 redirect -> Drop("redirect"), no revision text -> Drop("malformed_page"); otherwise the wikitext
-is rendered to plain text with mwparserfromhell. A cut or malformed file yields the pages parsed
-before the fault, then one Drop ("truncated_bz2", "truncated_gzip", "malformed_xml", ...).
+is rendered to plain prose (pipelines/sources/wikitext.py: refs, templates, tables, media and
+category links, trailing References / External links / See also ... sections removed; options in
+`read.encyclopedia`). A cut or malformed file yields the pages parsed before the fault, then one
+Drop ("truncated_bz2", "truncated_gzip", "malformed_xml", ...).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
-import mwparserfromhell
 from lxml import etree
-from mwparserfromhell.nodes import ExternalLink, Heading, HTMLEntity, Tag, Text, Wikilink
-from mwparserfromhell.wikicode import Wikicode
 
 from pipelines.config import ReadConfig, SourceConfig
 from pipelines.sources.base import Doc, Drop, Record
 from pipelines.sources.compression import STREAM_ERRORS, open_decompressed, stream_error_reason
+from pipelines.sources.reader_config import EncyclopediaConfig
+from pipelines.sources.wikitext import wikitext_to_text
 
-# Tags whose content is not prose: footnotes, tables, galleries, maths, code, maps, ...
-_DROP_TAGS = frozenset({
-    "ref", "references", "table", "gallery", "math", "chem", "ce", "score", "timeline", "graph", "imagemap",
-    "inputbox", "templatedata", "templatestyles", "categorytree", "source", "syntaxhighlight", "style",
-    "script", "mapframe", "maplink", "indicator",
-})
-# Media and category links carry no prose; nor do interlanguage links ("de:Berlin": a lowercase
-# language prefix, while article titles are capitalised). A leading ':' makes any of them inline.
-_MEDIA_PREFIXES = frozenset({"file", "image", "media", "category", "datei", "bild", "kategorie", "fichier", "catégorie"})
-_INTERLANG = re.compile(r"^\s*[a-z]{2,3}(?:-[a-z]+)*\s*:")
-_MAGIC_WORD = re.compile(r"__[A-Z]+__")
-_BLANKS = re.compile(r"\n{3,}")
-_SPACES = re.compile(r"[ \t]+")
 _CHUNK = 1 << 16
-
-
-def _link_removed(title: str) -> bool:
-    prefix, colon, _ = title.partition(":")
-    return bool(colon) and (prefix.strip().lower() in _MEDIA_PREFIXES or bool(_INTERLANG.match(title)))
-
-
-def _plain(code: Wikicode) -> str:
-    out: list[str] = []
-    for node in code.nodes:
-        if isinstance(node, Text):
-            out.append(node.value)
-        elif isinstance(node, Wikilink):
-            title = str(node.title)
-            if title.lstrip().startswith(":"):  # [[:Category:X]] is a visible link
-                title = title.lstrip()[1:]
-            elif _link_removed(title):
-                continue
-            out.append(_plain(node.text) if node.text is not None else title.strip())
-        elif isinstance(node, Heading):
-            out.append(_plain(node.title).strip())
-        elif isinstance(node, Tag):
-            tag = str(node.tag).strip().lower()
-            if tag in _DROP_TAGS:
-                continue
-            if tag == "br":
-                out.append("\n")
-            elif node.contents is not None:
-                out.append(_plain(node.contents))
-        elif isinstance(node, ExternalLink):
-            if node.title is not None:
-                out.append(_plain(node.title))
-            elif not node.brackets:
-                out.append(str(node.url))
-        elif isinstance(node, HTMLEntity):
-            out.append(node.normalize())
-        # Template, Comment, Argument: dropped (templates are mostly infoboxes and citations).
-    return "".join(out)
-
-
-def wikitext_to_text(wikitext: str) -> str:
-    """Plain prose from wikitext: templates, refs, tables, media/category links, markup removed;
-    `[[link|label]]` -> label; headings kept as their own lines."""
-    text = _plain(mwparserfromhell.parse(wikitext))
-    text = _MAGIC_WORD.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
 def _child(el: etree._Element, name: str) -> etree._Element | None:
     return el.find(f"{{*}}{name}")
 
 
-def _page(page: etree._Element) -> Record:
+def _page(page: etree._Element, cfg: EncyclopediaConfig, sections: list[str]) -> Record:
     title = page.findtext("{*}title")
     page_id = page.findtext("{*}id")
     ns = (page.findtext("{*}ns") or "0").strip()
@@ -104,7 +44,9 @@ def _page(page: etree._Element) -> Record:
         return Drop("malformed_page", meta=meta)
     meta["timestamp"] = revision.findtext("{*}timestamp")
     meta["revision_id"] = revision.findtext("{*}id")
-    text = wikitext_to_text(raw or "")
+    text, residue = wikitext_to_text(raw or "", cfg.tables, sections)
+    if residue:  # unbalanced markup removed token by token: the page's wikitext is broken there
+        meta["markup_residue"] = residue
     if not text:
         return Drop("empty_text", meta=meta)
     return Doc(text=text, meta=meta)
@@ -125,6 +67,7 @@ def read_encyclopedia(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator
     parser = etree.XMLPullParser(events=("end",), tag="{*}page", huge_tree=True, resolve_entities=False,
                                  no_network=True)
     any_byte = any_page = False
+    sections = [name for names in cfg.encyclopedia.drop_sections.values() for name in names]
     try:
         with open_decompressed(path) as stream:
             read = getattr(stream, "read1", stream.read)
@@ -135,7 +78,7 @@ def read_encyclopedia(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator
                 finally:
                     for _, page in parser.read_events():
                         any_page = True
-                        yield _page(page)
+                        yield _page(page, cfg.encyclopedia, sections)
                         _free(page)
             if not any_byte:
                 yield Drop("empty_file")

@@ -32,7 +32,8 @@ def test_gutenberg_header_and_footer_removed(tmp_path, name):
     (tmp_path / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
     [doc] = _read(tmp_path / name)
     assert doc.text == body
-    assert doc.meta == {"encoding": "utf-8", "encoding_fallback": False, "gutenberg_markers": True}
+    assert doc.meta == {"encoding": "utf-8", "encoding_fallback": False, "gutenberg_markers": True,
+                        "title": "Moby Dick"}
 
 
 @pytest.mark.parametrize("start,end", [

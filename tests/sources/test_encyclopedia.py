@@ -6,7 +6,8 @@ import pytest
 
 from pipelines.config import ReadConfig, SourceConfig
 from pipelines.sources.base import Doc
-from pipelines.sources.encyclopedia import read_encyclopedia, wikitext_to_text
+from pipelines.sources.encyclopedia import read_encyclopedia
+from pipelines.sources.wikitext import wikitext_to_text as clean_wikitext
 from tests.sources.fixtures import article_wikitext, paragraph, wiki_page, write_wiki
 
 SRC = SourceConfig(name="wiki", kind="encyclopedia", paths=["x"])
@@ -15,6 +16,12 @@ CFG = ReadConfig()
 
 def _read(path):
     return list(read_encyclopedia(str(path), SRC, CFG))
+
+
+def wikitext_to_text(text, **options):
+    cleaned, residue = clean_wikitext(text, **options)
+    assert residue == 0, "balanced markup needs no token-by-token cleanup"
+    return cleaned
 
 
 def _reasons(recs):
