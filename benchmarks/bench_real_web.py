@@ -154,8 +154,9 @@ def web_config(kind: str = "web") -> Config:
         {"name": "web", "kind": kind, "domain": "web", "paths": ["unused"]}]})
 
 
-def stage_step() -> FilterStep:
-    cfg = web_config()
+def stage_step(kind: str = "web") -> FilterStep:
+    """The default filter rules (no quality classifier) for one source of `kind` holding web text."""
+    cfg = web_config(kind)
     step = FilterStep(rules=build_rules(cfg), domains={"web": "web"})
     step.setup()
     return step
@@ -251,10 +252,10 @@ def zh_figures(rows: list[dict], lines: dict | None = None) -> dict:
 def print_zh(rows: list[dict]) -> None:
     """Per origin package: gne = whole news pages as text (menus, share bars, comments, ads),
     chardet = blog feed items, fortunes-zh = verse and prose."""
-    print("\nChinese texts as a domain: web jsonl source (web/zh/*.jsonl)")
+    print("\nChinese texts as a jsonl source with domain: web (web/zh/*.jsonl)")
     print(f"{'origin':12} {'rules':6} {'docs':>5} {'chars%':>6} {'prose%':>6} {'prose worst loss%':>17} "
           f"{'menu lines removed%':>19} {'stage keep%':>11}")
-    step = stage_step()
+    step = stage_step("jsonl")
     for origin in sorted({r["origin"].split("=")[0] for r in rows}):
         group = [r for r in rows if r["origin"].split("=")[0] == origin]
         for name, lines in (("lines", None), ("c4", C4_LINES)):
