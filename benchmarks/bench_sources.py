@@ -1,6 +1,7 @@
 """Source reader throughput: generates a few MB per source kind in a temp dir (the test fixtures'
 generators), runs each reader in this process and prints docs/s, MB/s of input as stored (compressed)
-and MB/s of text produced (what the later stages see).
+and MB/s of text produced (what the later stages see). Code reads the real trees of the real-data set
+(`make real`); benchmarks/bench_real_code.py breaks that row down by tree and drop reason.
 
     .venv/bin/python benchmarks/bench_sources.py
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from data.real.realset import code_trees, ensure_built  # noqa: E402
 from pipelines.config import ReadConfig, SourceConfig  # noqa: E402
 from pipelines.sources.base import Doc  # noqa: E402
 from pipelines.sources.registry import get_reader  # noqa: E402
@@ -34,18 +36,19 @@ def build(d: Path) -> dict[str, tuple[str, list[Path]]]:
                                                       for k in range(8)}, [f"c{k}.xhtml" for k in reversed(range(8))])
              for i in range(60)]
     wiki = write_wiki(d / "wiki.xml.bz2", [wiki_page(f"P{i}", article_wikitext(i), i) for i in range(1500)], "bz2")
-    repo = write_tree(d / "repo", {f"pkg{i % 20}/mod{i}.py": python_module(i, functions=8) for i in range(600)})
     return {
         "web (warc.gz)": ("web", [write_warc(d / "a.warc.gz", web_records(1500))]),
         "web (wet.gz)": ("web", [write_warc(d / "a.warc.wet.gz", wet_records(3000))]),
         "books (txt)": ("books", sorted((d / "books").glob("*.txt"))),
         "books (epub)": ("books", epubs),
         "encyclopedia (bz2)": ("encyclopedia", [wiki]),
-        "code (tree)": ("code", [repo]),
+        # real trees of the real-data set (data/real/code_trees.py): pip with _vendor/, npm with node_modules/, ...
+        "code (real trees)": ("code", [Path(t["path"]) for t in code_trees()]),
     }
 
 
 def main() -> None:
+    ensure_built()
     cfg = ReadConfig()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

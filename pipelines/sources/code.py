@@ -22,6 +22,7 @@ Stack's names). Local paths only.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -87,6 +88,7 @@ def git_head(repo: Path) -> str | None:
 
 
 _ASCII_ALNUM = bytes(c for c in range(128) if chr(c).isalnum())
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _TEXT_LANGUAGES = {None, "Markdown", "reStructuredText"}  # LICENSE.md is a licence file, license.py is code
 _LICENSE_READ_BYTES = 1 << 20
 
@@ -174,10 +176,11 @@ def stats(raw: bytes, text: str) -> dict[str, Any]:
     """The Stack's per-file statistics."""
     lines = text.splitlines() or [""]
     lengths = list(map(len, lines))
-    if raw.isascii():  # bytes.translate runs in C: ~50x faster than str.isalnum per character
-        alnum = len(raw) - len(raw.translate(None, _ASCII_ALNUM))
-    else:
-        alnum = sum(map(str.isalnum, text))
+    # ASCII letters and digits counted by bytes.translate (in C, ~50x faster than str.isalnum per
+    # character); only the non-ASCII characters go through str.isalnum
+    alnum = len(raw) - len(raw.translate(None, _ASCII_ALNUM))
+    if not raw.isascii():
+        alnum += sum(map(str.isalnum, _NON_ASCII.findall(text)))
     return {"size": len(raw), "lines": len(lines), "max_line_length": max(lengths),
             "avg_line_length": round(sum(lengths) / len(lines), 2),
             "alphanum_fraction": round(alnum / len(text), 4) if text else 0.0}

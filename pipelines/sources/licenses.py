@@ -2,7 +2,8 @@
 
 - `detect_text(text)`: the SPDX ids whose distinctive phrases a licence text holds, in the order
   they appear (MIT, MIT-0, Apache-2.0, BSD-2/3/4-Clause, ISC, 0BSD, MPL-2.0, GPL/LGPL/AGPL,
-  Unlicense, PSF-2.0, Artistic-2.0, CC0-1.0, Zlib, BSL-1.0, EPL-2.0).
+  Unlicense, PSF-2.0, Artistic-2.0, CC0-1.0, Zlib, BSL-1.0, EPL-2.0, WTFPL); a short notice that
+  only names its licence ("released under the MIT license") counts too.
 - `normalize(value)`: an SPDX expression from what metadata declares ("MIT", "(MIT OR
   GPL-3.0-or-later)", "Apache 2.0", "GNU General Public License v3 (GPLv3)", a trove classifier's
   last part), or None when it names no licence unambiguously ("BSD", "GPL", "Public Domain").
@@ -53,6 +54,7 @@ _PHRASES: list[tuple[str, str]] = [(spdx, _key(p)) for spdx, p in [
     ("CC0-1.0", "CC0 1.0 Universal"),
     ("BSL-1.0", "Boost Software License - Version 1.0"),
     ("EPL-2.0", "Eclipse Public License - v 2.0"),
+    ("WTFPL", "DO WHAT THE FUCK YOU WANT TO PUBLIC LICENSE"),
     ("Zlib", "Altered source versions must be plainly marked as such, and must not be misrepresented"),
 ]]
 
