@@ -22,13 +22,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import books  # noqa: E402
 import charset  # noqa: E402
 import code_trees  # noqa: E402
 import feeds  # noqa: E402
 import pages_gne  # noqa: E402
 import pages_newspaper4k  # noqa: E402
 import pages_trafilatura  # noqa: E402
+import pages_warc  # noqa: E402
 import warcs  # noqa: E402
+import wiki  # noqa: E402
 import zh  # noqa: E402
 from realset import build_info, fingerprint, real_dir  # noqa: E402
 
@@ -93,6 +96,7 @@ def build(out: Path) -> dict:
 def _build_into(tmp: Path) -> dict:
     web = tmp / "web"
     counts = write_pages(web)
+    counts.update(pages_warc.build(web))
     rows = _write_indexed(web / "warc", warcs.files())
     counts["warc_files"] = sum(r["format"] != "brotli" for r in rows)
     posts = feeds.posts()
@@ -103,6 +107,8 @@ def _build_into(tmp: Path) -> dict:
         counts[f"zh_docs_{name.removesuffix('.jsonl')}"] = len(docs)
     counts["charset_pages"] = len(_write_indexed(web / "charset", charset.files(posts)))
     counts.update(code_trees.build(tmp / "code"))
+    counts.update(books.build(tmp / "books"))
+    counts.update(wiki.build(tmp / "wiki"))
     info = {"fingerprint": fingerprint(), "counts": counts}
     (tmp / "build.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return info

@@ -110,3 +110,16 @@ def code_trees() -> list[dict]:
     base = real_dir() / "code"
     index = json.loads((base / "index.json").read_text(encoding="utf-8"))
     return [{"repo": repo, **index[repo], "path": str(base / repo)} for repo in sorted(index)]
+
+
+def books() -> list[dict]:
+    """books/index.json as rows {"file","format","origin","license","notes","must","must_not","meta","path"}:
+    real Gutenberg etexts (txt) and EPUBs; `must` / `must_not` phrases for the reader's text, `meta`
+    what the doc's meta must hold."""
+    return _index(real_dir() / "books")
+
+
+def wiki_dumps() -> list[dict]:
+    """wiki/index.json as rows {"file","origin","license","lang","articles","notes","path"}: real
+    MediaWiki XML dumps (bz2, as shipped)."""
+    return _index(real_dir() / "wiki")

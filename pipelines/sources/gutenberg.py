@@ -49,10 +49,11 @@ _EDGE_PARAS = 5  # credits and note sections are looked for in this many paragra
 _MAX_CREDIT = 600
 _MAX_NOTE = 5000
 
-# A line of Gutenberg boilerplate, for measuring what a cleaner left (see boilerplate_lines).
+# A line of Gutenberg boilerplate, for measuring what a cleaner left (see boilerplate_lines). A
+# credit starts its line ("Produced by ..."); "had been produced by Tuskegee" in a sentence is prose.
 BOILERPLATE_LINE = re.compile(
     r"project gutenberg|gutenberg\.(?:org|net)|\bpglaf\b|small print|\*{3}[ \t]*(?:start|end) of|"
-    r"\be-?texts?\b|produced by|distributed proofread|transcriber['’]?s note", re.IGNORECASE)
+    r"\be-?texts?\b|^[ \t]*produced by|distributed proofread|transcriber['’]?s note", re.IGNORECASE)
 
 
 def _paragraphs(text: str, stop: int | None = None) -> list[tuple[int, int]]:

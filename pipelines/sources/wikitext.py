@@ -144,7 +144,7 @@ def _render_table(lines: list[str]) -> list[str]:
             for cell in re.split(r"\|\||!!", s[1:]):
                 # `attrs | content`: a single '|' outside links separates the cell's attributes
                 parts = re.split(r"\|(?![^\[]*\]\])", cell, maxsplit=1)
-                rows[-1].append(parts[-1].strip())
+                rows[-1].append(parts[-1].strip(" \t|"))
         elif rows and rows[-1]:
             rows[-1][-1] += " " + s  # a cell's content continued on the next line
     return [" | ".join(c for c in row if c) for row in rows if any(row)]
