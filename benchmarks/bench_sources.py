@@ -1,7 +1,8 @@
 """Source reader throughput: generates a few MB per source kind in a temp dir (the test fixtures'
 generators), runs each reader in this process and prints docs/s, MB/s of input as stored (compressed)
-and MB/s of text produced (what the later stages see). Code reads the real trees of the real-data set
-(`make real`); benchmarks/bench_real_code.py breaks that row down by tree and drop reason.
+and MB/s of text produced (what the later stages see). Books, encyclopedia and code read the real
+files of the real-data set (`make real`); benchmarks/bench_real_code.py breaks the code row down by
+tree and drop reason.
 
     .venv/bin/python benchmarks/bench_sources.py
 """
@@ -15,12 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from data.real.realset import code_trees, ensure_built  # noqa: E402
+from data.real.realset import books, code_trees, ensure_built, wiki_dumps  # noqa: E402
 from pipelines.config import ReadConfig, SourceConfig  # noqa: E402
 from pipelines.sources.base import Doc  # noqa: E402
 from pipelines.sources.registry import get_reader  # noqa: E402
-from tests.sources.fixtures import (article_wikitext, book_body, gutenberg_text, paragraph, python_module,  # noqa: E402
-                                    web_records, wet_records, wiki_page, write_epub, write_tree, write_warc, write_wiki)
+from tests.sources.fixtures import web_records, wet_records, write_warc  # noqa: E402
 
 
 def _size(path: Path) -> int:
@@ -29,19 +29,15 @@ def _size(path: Path) -> int:
 
 def build(d: Path) -> dict[str, tuple[str, list[Path]]]:
     """kind label -> (source kind, input paths)."""
-    (d / "books").mkdir()
-    for i in range(40):
-        (d / f"books/b{i:02d}.txt").write_text(gutenberg_text(f"Book {i}", book_body(i, chapters=8, paras=10)))
-    epubs = [write_epub(d / f"books/e{i:02d}.epub", {f"c{k}.xhtml": "\n\n".join(paragraph(i * 50 + k * 5 + p) for p in range(10))
-                                                      for k in range(8)}, [f"c{k}.xhtml" for k in reversed(range(8))])
-             for i in range(60)]
-    wiki = write_wiki(d / "wiki.xml.bz2", [wiki_page(f"P{i}", article_wikitext(i), i) for i in range(1500)], "bz2")
+    real_books = books()
     return {
         "web (warc.gz)": ("web", [write_warc(d / "a.warc.gz", web_records(1500))]),
         "web (wet.gz)": ("web", [write_warc(d / "a.warc.wet.gz", wet_records(3000))]),
-        "books (txt)": ("books", sorted((d / "books").glob("*.txt"))),
-        "books (epub)": ("books", epubs),
-        "encyclopedia (bz2)": ("encyclopedia", [wiki]),
+        # real books and dumps of the real-data set (data/real/books.py, wiki.py): 1992 Gutenberg etexts,
+        # calibre / Live Systems Manual / Ubuntu guide EPUBs; gensim's Wikipedia dumps (bz2 as stored)
+        "books (real txt)": ("books", [Path(b["path"]) for b in real_books if b["format"] == "txt"]),
+        "books (real epub)": ("books", [Path(b["path"]) for b in real_books if b["format"] == "epub"]),
+        "encyclopedia (real)": ("encyclopedia", [Path(w["path"]) for w in wiki_dumps()]),
         # real trees of the real-data set (data/real/code_trees.py): pip with _vendor/, npm with node_modules/, ...
         "code (real trees)": ("code", [Path(t["path"]) for t in code_trees()]),
     }

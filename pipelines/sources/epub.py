@@ -11,8 +11,9 @@ fragment hrefs: `chapter.xhtml#o8`). Not read, each counted in the doc's meta `s
   by its content instead (Sphinx declares its first chapter, prose and all, the TOC);
 - documents that are a table of contents by their content (most of their text is link text), and
   short documents with a copyright line among the first or last three of the spine.
-Inside a document, navigation (`<nav>`, `role="navigation"`, link lists), sections of a skipped
-type, page-break markers and paragraph-number links are removed before HTML to text (resiliparse).
+Inside a document (lxml), navigation (`<nav>`, `role="navigation"`, link lists), sections of a
+skipped type, page-break markers, page footers and paragraph-number links are removed before HTML to
+text (resiliparse).
 
 Encoding of each document: a byte-order mark, else the XML declaration's `encoding`, else a
 `<meta charset>`, else UTF-8 (the XML default) if the bytes are valid UTF-8, else detected.
@@ -28,10 +29,10 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+import lxml.html
 from lxml import etree
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
-from resiliparse.parse.html import HTMLTree
 
 from pipelines.sources.reader_config import BooksConfig
 
@@ -54,11 +55,12 @@ _COPYRIGHT = re.compile(r"copyright|©|\(c\) \d{4}|all rights reserved|\bISBN\b"
 TOC_LINK_SHARE = 0.7  # measured: calibre's toc.xhtml 0.97, Live Systems Manual's index 0.78; a
 # chapter that introduces a list of links to its sections (calibre's common_tasks.xhtml) 0.62
 LIST_LINK_SHARE = 0.8
-_NAV = 'nav, [role="navigation"], [role="doc-toc"], [role="doc-pagelist"], [epub\\:type~="toc"], ' \
-       '[epub\\:type~="landmarks"], [epub\\:type~="page-list"]'
-# Page-break markers, Gutenberg's page numbers ("[Pg 12]"), page headers and footers (Sphinx's
-# "© Copyright ... Created using Sphinx" under every chapter): never prose.
-_PAGE_MARKS = '[role="doc-pagebreak"], [epub\\:type~="pagebreak"], .pagenum, [role="contentinfo"], [role="banner"]'
+# Navigation (removed while "toc" is skipped): epub:type values and ARIA roles (doc- prefix dropped).
+_NAV_TYPES = {"toc", "landmarks", "page-list", "pagelist", "navigation"}
+# Page-break markers, Gutenberg's page numbers (class "pagenum": "[Pg 12]"), page headers and
+# footers (Sphinx's "© Copyright ... Created using Sphinx" under every chapter): never prose.
+_PAGE_MARKS = {"pagebreak", "contentinfo", "banner"}
+_XML_DECL_STR = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def _xml(zf: zipfile.ZipFile, name: str) -> etree._Element:
@@ -114,20 +116,30 @@ class _Item:
     properties: set[str]
 
 
+def _parse(markup: str) -> lxml.html.HtmlElement | None:
+    try:  # lxml refuses a str that still carries its XML encoding declaration
+        return lxml.html.document_fromstring(_XML_DECL_STR.sub("", markup, count=1))
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _types(el: lxml.html.HtmlElement) -> set[str]:
+    return _kind(el.get("epub:type")) | _kind(el.get("role"))
+
+
 def _landmarks(zf: zipfile.ZipFile, nav_path: str | None) -> dict[str, set[str]]:
     """EPUB 3: {document path: types} from the navigation document's landmarks."""
-    if nav_path is None:
-        return {}
     try:
-        tree = HTMLTree.parse(decode_markup(zf.read(nav_path))[0])
+        root = _parse(decode_markup(zf.read(nav_path))[0]) if nav_path else None
     except KeyError:
-        return {}
+        root = None
     out: dict[str, set[str]] = {}
-    base = posixpath.dirname(nav_path)
-    for nav in tree.body.query_selector_all('nav[epub\\:type~="landmarks"]') if tree.body else []:
-        for a in nav.query_selector_all("a[href]"):
-            path = _resolve(base, a.getattr("href"))
-            out.setdefault(path, set()).update(_kind(a.getattr("epub:type")))
+    for nav in root.iter("nav") if root is not None else []:
+        if "landmarks" in _types(nav):
+            for a in nav.iter("a"):
+                if a.get("href"):
+                    path = _resolve(posixpath.dirname(nav_path), a.get("href"))
+                    out.setdefault(path, set()).update(_types(a))
     return out
 
 
@@ -135,44 +147,51 @@ def _resolve(base: str, href: str) -> str:
     return posixpath.normpath(posixpath.join(base, unquote(href.split("#")[0])))
 
 
-def _link_share(node) -> tuple[float, int]:
-    """(share of the node's text inside links, number of links)."""
-    text = len("".join(node.text.split()))
-    links = node.query_selector_all("a[href]")
-    linked = sum(len("".join(a.text.split())) for a in links)
+def _chars(text: str) -> int:
+    return len(text) - sum(map(text.count, " \t\n\r\xa0"))
+
+
+def _link_share(el: lxml.html.HtmlElement) -> tuple[float, int]:
+    """(share of the element's visible characters inside links, number of links)."""
+    text = _chars(el.text_content())
+    links = [a for a in el.iter("a") if a.get("href")]
+    linked = sum(_chars(a.text_content()) for a in links)
     return (linked / text if text else 0.0), len(links)
 
 
-def _clean(tree: HTMLTree, skip: set[str], edge: bool) -> str | None:
+def _clean(markup: str, skip: set[str], edge: bool) -> str | None:
     """Navigation and skipped sections removed; None when the document is itself of a skipped type,
     a table of contents, or (`edge`: among the first or last spine documents) a copyright page."""
-    body = tree.body
+    root = _parse(markup)
+    body = root.find("body") if root is not None else None
     if body is None:
-        return None
-    first = body.query_selector("section, div, article")
-    declared = _kind(body.getattr("epub:type")) | _kind(body.getattr("role"))
-    if first is not None and not (body.text or "").replace(first.text or "", "").strip():
-        declared |= _kind(first.getattr("epub:type")) | _kind(first.getattr("role"))
+        return ""
+    declared = _types(body)
+    children = [c for c in body if isinstance(c.tag, str)]
+    if len(children) == 1 and children[0].tag in ("section", "div", "article"):
+        declared |= _types(children[0])  # a body that is one typed section
     if declared & skip:
         return None
     toc = "toc" in skip
-    for node in body.query_selector_all(f"{_NAV}, {_PAGE_MARKS}" if toc else _PAGE_MARKS):
-        node.decompose()
-    for node in body.query_selector_all("[epub\\:type], [role]"):
-        if (_kind(node.getattr("epub:type")) | _kind(node.getattr("role"))) & skip:
-            node.decompose()
-    for node in body.query_selector_all('a[href^="#"]'):
-        if node.text.strip().isdigit():  # paragraph / line numbers linking to their own anchor
-            node.decompose()
+    drop = skip | _PAGE_MARKS | (_NAV_TYPES if toc else set())
+    doomed = [el for el in body.iterdescendants() if isinstance(el.tag, str)
+              and ((toc and el.tag == "nav") or _types(el) & drop
+                   or "pagenum" in (el.get("class") or "").split()
+                   # paragraph / line numbers linking to their own anchor
+                   or (el.tag == "a" and (el.get("href") or "").startswith("#") and el.text_content().strip().isdigit()))]
+    for el in doomed:
+        if el.getparent() is not None:
+            el.drop_tree()
     if toc:
         share, links = _link_share(body)
         if links >= 5 and share >= TOC_LINK_SHARE:
             return None
-        for node in body.query_selector_all("ul, ol"):
-            share, links = _link_share(node)
-            if links >= 3 and share >= LIST_LINK_SHARE:
-                node.decompose()
-    text = extract_plain_text(tree, preserve_formatting=True, main_content=False, list_bullets=True).strip()
+        for el in [el for el in body.iter("ul", "ol")]:
+            share, links = _link_share(el)
+            if links >= 3 and share >= LIST_LINK_SHARE and el.getparent() is not None:
+                el.drop_tree()
+    html = lxml.html.tostring(root, encoding="unicode")
+    text = extract_plain_text(html, preserve_formatting=True, main_content=False, list_bullets=True).strip()
     if edge and "copyright-page" in skip and len(text) <= COPYRIGHT_PAGE_CHARS and _COPYRIGHT.search(text):
         return None
     return text
@@ -226,7 +245,7 @@ def epub_book(zf: zipfile.ZipFile, cfg: BooksConfig, limit: int) -> tuple[str, d
             continue
         html, enc = decode_markup(data)
         encodings[enc] += 1
-        text = _clean(HTMLTree.parse(html), skip, n < EDGE_DOCUMENTS or n >= len(spine) - EDGE_DOCUMENTS)
+        text = _clean(html, skip, n < EDGE_DOCUMENTS or n >= len(spine) - EDGE_DOCUMENTS)
         if text is None:
             skipped["matter_or_toc"] += 1
             continue

@@ -42,7 +42,7 @@ _CREDIT = re.compile(
     r"\s*(?:produced by|e-?text (?:prepared|created|scanned) by|this e-?(?:text|book) (?:was|is) "
     r"(?:prepared|produced|created)|transcribed (?:from|by)|scanned (?:and proofread )?by)\b"
     r"|[^\n]*(?:distributed proofread|pgdp\.net)", re.IGNORECASE)
-_NOTE_BLOCK = re.compile(r"\[[ \t]*transcriber['’]?s?[ \t]+notes?\b[^\]]{0,4000}\]\n?", re.IGNORECASE)
+_NOTE_BLOCK = re.compile(r"[ \t]*\[[ \t]*transcriber['’]?s?[ \t]+notes?\b[^\]]{0,4000}\]\n?", re.IGNORECASE)
 _NOTE_HEAD = re.compile(r"\s*transcriber['’]?s?[ \t]+notes?\b", re.IGNORECASE)
 _SECTION_GAP = re.compile(r"\n(?:[ \t\r]*\n){2,}")  # two or more blank lines end a note section
 _EDGE_PARAS = 5  # credits and note sections are looked for in this many paragraphs at each end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import resource
 import zipfile
@@ -11,6 +12,9 @@ import pytest
 from pipelines.config import ReadConfig, SourceConfig
 from pipelines.sources.base import Doc
 from pipelines.sources.books import read_books, strip_gutenberg
+from pipelines.sources.epub import decode_markup
+from pipelines.sources.gutenberg import gutenberg_book
+from pipelines.sources.textnorm import normalize_text
 from tests.sources.fixtures import book_body, gutenberg_text, paragraph, write_big_line, write_epub
 
 SRC = SourceConfig(name="books", kind="books", paths=["x"])
@@ -120,3 +124,45 @@ def test_corrupt_epubs(tmp_path):
         zf.writestr("META-INF/container.xml", "<container><rootfiles><rootfile full-path=")
     for name in ("notzip", "cut", "noopf", "badxml"):
         assert _reasons(_read(tmp_path / f"{name}.epub")) == ["corrupt_epub"], name
+
+
+@pytest.mark.parametrize("start,end", [
+    ("*END THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*",
+     "***START**THE SMALL PRINT!**FOR PUBLIC DOMAIN EBOOKS**START***"),  # early-2000s: small print last
+    ("***START OF THE PROJECT GUTENBERG EBOOK ALICE***", "*** START: FULL LICENSE ***"),
+    ("*** START OF THIS PROJECT GUTENBERG EBOOK ALICE ***", "*End of The Project Gutenberg Etext of Alice"),
+])
+def test_older_marker_generations(start, end):
+    text, marked = strip_gutenberg(f"Header\r\n{start}\r\n\r\nThe real text.\r\nMore.\r\n\r\n{end}\r\nFOOTER\r\n")
+    assert marked and text == "The real text.\r\nMore."
+
+
+def test_credits_and_transcribers_notes_removed_prose_kept():
+    body = ("Produced by Ann Reader, Bob Proof and the Online Distributed\nProofreading Team at http://www.pgdp.net\n\n\n\n"
+            "CHAPTER I\n\nThe tower had been produced by [Transcriber's Note: sic] local masons in 1850.\n\n"
+            "It stood for a century.\n\n\n\n"
+            "Transcriber's Notes:\n\nObvious typographical errors have been silently corrected.\n")
+    text, _ = strip_gutenberg(gutenberg_text("Tower", body))
+    assert text == "CHAPTER I\n\nThe tower had been produced by local masons in 1850.\n\nIt stood for a century."
+
+
+def test_header_metadata():
+    header = ("The Project Gutenberg EBook of Essays, by Michel de Montaigne\n\nTitle: The Essays of Montaigne,\n"
+              "       Complete\n\nAuthor: Michel de Montaigne\n\nLanguage: French\n\n"
+              "*** START OF THIS PROJECT GUTENBERG EBOOK ESSAYS ***\n\nBody.\n")
+    assert gutenberg_book(header) == ("Body.", True, {"title": "The Essays of Montaigne, Complete",
+                                                      "author": "Michel de Montaigne", "language": "fr"})
+
+
+def test_control_characters_and_newlines_normalised():
+    assert normalize_text("a\r\nb\rc\x00d\x1a\te\x0c\n") == ("a\nb\ncd\te\n", True, True)
+    assert normalize_text("plain\ttext\n") == ("plain\ttext\n", False, False)
+
+
+def test_epub_encoding_declarations():
+    text = "Let’s go — now"
+    assert decode_markup(b"<?xml version='1.0' encoding='utf-8'?><p>" + text.encode() + b"</p>")[1] == "utf-8"
+    assert decode_markup(b'<?xml version="1.0" encoding="windows-1252"?><p>' + text.encode("cp1252") + b"</p>") == (
+        f'<?xml version="1.0" encoding="windows-1252"?><p>{text}</p>', "cp1252")
+    assert decode_markup(codecs.BOM_UTF16_LE + "<p>é</p>".encode("utf-16-le"))[0] == "<p>é</p>"
+    assert decode_markup("<p>sans déclaration</p>".encode())[1] == "utf-8"  # the XML default

@@ -107,3 +107,23 @@ def test_malformed_xml_and_empty(tmp_path):
     assert _reasons(_read(tmp_path / "empty.xml")) == ["empty_file"]
     write_wiki(tmp_path / "nopages.xml", [])
     assert _reasons(_read(tmp_path / "nopages.xml")) == ["no_pages"]
+
+
+def test_trailing_sections_removed_with_subsections():
+    text = ("Intro.\n== History ==\nOld.\n=== Early ===\nEarly.\n== See also ==\n* [[X]]\n=== Lists ===\n* [[Y]]\n"
+            "== Legacy ==\nStill here.\n== Einzelnachweise ==\n<references />\n== External links ==\n* [http://x.org X]\n")
+    assert wikitext_to_text(text, sections=["See also", "external LINKS", "Einzelnachweise"]) == \
+        "Intro.\nHistory\nOld.\nEarly\nEarly.\nLegacy\nStill here."
+
+
+def test_tables_rendered_as_text_and_nested_templates():
+    table = '{| class="wikitable"\n|+ Results\n|-\n! Year !! Team\n|-\n| 1999 || [[Benfica|SLB]]\n|-\n| style="x" | 2000 || {{flag|PT}} Porto\n|}'
+    assert wikitext_to_text(f"A\n{table}\nB", tables="text") == "A\nResults\nYear | Team\n1999 | SLB\n2000 | Porto\nB"
+    assert wikitext_to_text(f"A\n{table}\nB") == "A\nB"
+    assert wikitext_to_text("x {{Infobox|a={{b|{{c}}}}|img=[[File:x.png]]}} y") == "x y"
+
+
+def test_nowiki_and_unbalanced_markup():
+    assert wikitext_to_text("Write <nowiki>{{tl}} and [[x]]</nowiki> literally.") == "Write {{tl}} and [[x]] literally."
+    text, residue = clean_wikitext("Broken [[link and }} stray {{open")
+    assert text == "Broken link and stray open" and residue == 3
