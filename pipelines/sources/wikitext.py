@@ -33,14 +33,14 @@ from typing import Iterable
 # Tags whose content is not prose: footnotes, tables, galleries, maths, code, maps, ...
 DROP_TAGS = ("ref", "references", "gallery", "math", "chem", "ce", "score", "timeline", "graph", "imagemap",
              "inputbox", "templatedata", "templatestyles", "categorytree", "source", "syntaxhighlight", "style",
-             "script", "mapframe", "maplink", "indicator", "hiero", "charinsert", "poem-ref", "section")
+             "script", "mapframe", "maplink", "indicator", "hiero", "charinsert")
 # Media and category links carry no prose; nor do interlanguage links ("de:Berlin": a lowercase
 # language prefix, while article titles are capitalised). A leading ':' makes any of them inline.
 MEDIA_PREFIXES = frozenset({
     "file", "image", "media", "category", "datei", "bild", "kategorie", "fichier", "catégorie", "archivo",
     "imagen", "categoría", "categoria", "immagine", "файл", "изображение", "категория", "ファイル", "画像",
     "カテゴリ", "文件", "檔案", "图像", "圖像", "分类", "分類", "plik", "kategoria", "bestand", "categorie",
-    "файл", "категорія", "kategori", "fil", "luokka", "tiedosto",
+    "категорія", "kategori", "fil", "luokka", "tiedosto",
 })
 # What counts as markup left in a cleaned text (see markup_tokens).
 MARKUP_TOKENS = ("<ref", "</ref", "{{", "}}", "{|", "|}", "[[", "]]", "<!--", "-->", "__TOC__", "__NOTOC__",
