@@ -63,8 +63,8 @@ class ReadConfig(StrictModel):
     max_line_bytes: int = Field(1_000_000, gt=0, description="jsonl lines longer than this are dropped")
     batch_rows: int = Field(1000, gt=0, description="documents per Arrow batch")
     # grist on 198 real pages (benchmarks/bench_extraction.py): must-appear 96.3%, boilerplate removed
-    # 98.8%, 0 empty articles, gold token F1 96.0; 25 pages/CPU-s (trafilatura 86.1/99.2/0/96.1 at 34,
-    # resiliparse 84.1/83.4/5/90.6 at 568). See pipelines/sources/extract.py.
+    # 98.8%, 0 empty articles, gold token F1 96.0; 29.5 pages/CPU-s (trafilatura 86.1/99.2/0/96.1 at 40,
+    # resiliparse 84.1/83.4/5/90.6 at 537). See pipelines/sources/extract.py.
     extractor: Extractor = Field("grist", description="HTML main-text extractor for web pages: grist | trafilatura "
                                                       "(FineWeb's settings) | resiliparse (DCLM's)")
     # StarCoder-style code rules (the Stack / BigCode preprocessing).
