@@ -80,7 +80,12 @@ def run_warnings(report: dict[str, Any], max_drop: float) -> list[str]:
     capped a source, every share that moved more than a point off its target."""
     out: list[str] = []
     for s in report["stages"]:
-        out += s.get("extra", {}).get("quality", {}).get("warnings", [])
+        q = s.get("extra", {}).get("quality", {})
+        out += q.get("warnings", [])
+        if q.get("skipped"):  # switched on but nothing to train on: the user expected a quality cut
+            out.append(f"quality classifier not applied: {q['skipped']} (filters.quality.positives / negatives name "
+                       f"the reference and raw-web sources; give a model with filters.quality.model, or set "
+                       f"filters.quality.enabled: false)")
     for s in report["stages"]:
         for src, b in s.get("sources", {}).items():
             lost = {r: n for r, n in b["dropped"].items() if n and not (s["name"] == "read" and r.startswith(NOT_CONTENT))}

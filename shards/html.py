@@ -99,6 +99,50 @@ def plot_composition(rows: list[dict[str, Any]]) -> str:
     return _png(fig)
 
 
+STAGE_COLORS = {"read": "#9e9e9e", "filters": "#c0504d", "dedup": "#e8a33d"}
+
+
+def plot_sources(sources: dict[str, dict[str, Any]]) -> str:
+    """One bar per source: the share of its records kept, and removed by each stage."""
+    plt = _plt()
+    names = list(sources)[::-1]
+    fig, ax = plt.subplots(figsize=(9, max(1.6, 0.45 * len(names) + 1)))
+    left = [0.0] * len(names)
+    by_stage: dict[str, list[float]] = {}
+    for i, name in enumerate(names):
+        v = sources[name]
+        for key, n in v["dropped"].items():
+            stage = key.split(":", 1)[0]
+            by_stage.setdefault(stage, [0.0] * len(names))[i] += 100.0 * n / max(v["docs_in"], 1)
+    kept = [100.0 * sources[n]["docs_out"] / max(sources[n]["docs_in"], 1) for n in names]
+    ax.barh(names, kept, color="#4f81bd", label="kept")
+    left = kept
+    for stage, vals in by_stage.items():
+        ax.barh(names, vals, left=left, color=STAGE_COLORS.get(stage, "#8064a2"), label=f"removed by {stage}")
+        left = [a + b for a, b in zip(left, vals)]
+    for i, k in enumerate(kept):
+        ax.text(1, i, f"{k:.0f}% kept", va="center", color="white", fontsize=9)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of the source's records")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _sources_section(sources: dict[str, dict[str, Any]]) -> str:
+    """At a glance: how much of each source was kept, and the main reasons for the rest."""
+    if not sources:
+        return ""
+    rows = []
+    for k, v in sources.items():
+        items = sorted(v["dropped"].items(), key=lambda kv: (-kv[1], kv[0]))
+        top = ", ".join(f"{r} {n:,}" for r, n in items[:4]) + (f", +{len(items) - 4} more" if len(items) > 4 else "")
+        rows.append([k, v["docs_in"], v["docs_out"], (100.0 * v["docs_out"] / v["docs_in"]) if v["docs_in"] else 0.0,
+                     top or "-"])
+    return ("<h2>Per source: kept and why not</h2>" + plot_sources(sources)
+            + _table(["source", "records", "documents", "kept %", "main reasons removed (stage:reason)"], rows))
+
+
 def plot_removals(stages: list[dict[str, Any]]) -> str:
     plt = _plt()
     items = [(f"{s['name']}: {r}", n) for s in stages for r, n in s.get("dropped", {}).items() if n]
@@ -179,7 +223,7 @@ def shard_sections(folder: Path, stats: dict[str, Any] | None = None) -> str:
 
 def _run_sections(report: dict[str, Any]) -> str:
     stages = report.get("stages", [])
-    out = ["<h2>Stages</h2>", _table(
+    out = [_sources_section(report.get("sources", {})), "<h2>Stages</h2>", _table(
         ["stage", "docs in", "kept", "dropped", "MB in", "seconds"],
         [[s["name"], s["docs_in"], s["docs_out"], sum(s["dropped"].values()), s["bytes_in"] / 1e6, s["seconds"]]
          for s in stages])]
@@ -197,11 +241,6 @@ def _run_sections(report: dict[str, Any]) -> str:
                           [[s["name"], r, n] for s in stages for r, n in sorted(s["dropped"].items(), key=lambda kv: -kv[1])]))
     else:
         out.append("<p>nothing was removed</p>")
-    if report.get("sources"):
-        out.append("<h2>Per source</h2>" + _table(
-            ["source", "records", "documents", "kept %", "removed"],
-            [[k, v["docs_in"], v["docs_out"], (100.0 * v["docs_out"] / v["docs_in"]) if v["docs_in"] else 0.0,
-              ", ".join(f"{r} {n:,}" for r, n in v["dropped"].items())] for k, v in report["sources"].items()]))
     return "".join(out)
 
 
