@@ -42,11 +42,12 @@ import re
 from typing import Callable, Literal
 
 from resiliparse.extract.html2text import extract_plain_text
-from resiliparse.parse.encoding import bytes_to_str, detect_encoding, map_encoding_to_html5
 from resiliparse.parse.html import HTMLTree
 from trafilatura import extract as _trafilatura_extract
 from trafilatura.deduplication import LRUCache
 from trafilatura.settings import LRU_SIZE
+
+from pipelines.sources.charset import decode_page
 
 Extractor = Literal["resiliparse", "trafilatura", "grist"]
 EXTRACTORS: tuple[str, ...] = ("resiliparse", "trafilatura", "grist")
@@ -55,28 +56,11 @@ EXTRACTORS: tuple[str, ...] = ("resiliparse", "trafilatura", "grist")
 # counts those as empty_extraction, so its log lines would only flood worker logs.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
-_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
-
-
-def html_charset(body: bytes, http_charset: str | None = None) -> tuple[str, str]:
-    """(python codec name, where it came from: bom | header | detected) for an HTML payload.
-
-    Order as browsers (WHATWG): a byte-order mark, then the HTTP header's charset, then a
-    `<meta charset>` in the first 1 KB, then uchardet's guess."""
-    for bom, enc in _BOMS:
-        if body.startswith(bom):
-            return enc, "bom"
-    if http_charset:
-        enc = map_encoding_to_html5(http_charset, fallback_utf8=False)
-        if enc:
-            return enc, "header"
-    return detect_encoding(body, from_html_meta=True), "detected"
-
 
 def decode_html(body: bytes, http_charset: str | None = None) -> str:
-    """An HTML payload's text, decoded as `html_charset` says (undecodable bytes -> U+FFFD)."""
-    enc, _ = html_charset(body, http_charset)
-    return bytes_to_str(body, enc, errors="replace")
+    """An HTML payload's text, decoded exactly as the web reader decodes it
+    (`pipelines.sources.charset.decode_page`: BOM, UTF-8, HTTP / meta charset, detector)."""
+    return decode_page(body, http_charset)[0]
 
 
 # resiliparse's main-content pass is quadratic in DOM depth (measured: 10,000 nested <div>s 1.9 s,
