@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -198,3 +199,14 @@ def write_big_line(path: Path, size: int, byte: bytes = b"a") -> Path:
             f.write(block)
         f.write(byte * (size & ((1 << 20) - 1)))
     return path
+
+
+# The six code points where cp932 (Windows, WHATWG: what browsers show) and Python's shift_jis (JIS,
+# with which the real set's expected texts were decoded) map the same bytes differently: 0x817C is
+# U+FF0D in one, U+2212 in the other, and so on.
+_CP932_AS_JIS = str.maketrans("\uff0d\uff5e\u2225\uffe0\uffe1\uffe2", "\u2212\u301c\u2016\u00a2\u00a3\u00ac")
+
+
+def cjk_norm(text: str) -> str:
+    """Whitespace collapsed and cp932's variants mapped to JIS ones, to compare decoded CJK text."""
+    return re.sub(r"\s+", " ", text.translate(_CP932_AS_JIS)).strip()
