@@ -5,7 +5,8 @@
 The stage path is `tokenizer.encode.TokenizePartTask.run` on one documents part (Parquet in,
 Arrow IPC token part out, stats marker written): what one actor of the shards stage does. Both
 sides run with one Rust thread (RAYON_NUM_THREADS=1, as the stage sets per 1-CPU actor), so the
-ratio is per core. Target: stage / raw >= 0.9.
+ratio is per core. Target: stage / raw >= 0.9. The raw side is tokenizers' default (special token
+strings in the text are parsed); the stage encodes them as text (`encode_special_tokens`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def main() -> int:
         pq.write_table(documents_table({"id": f"d{i}", "source": "web", "text": t} for i, t in enumerate(texts)), part)
         task = TokenizePartTask(str(tok_file), tmp / "work", batch_rows=args.batch)
         task.setup()
-        tok = task.tok
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(tok_file))  # tokenizers' defaults, as before grist's setting
         batches = [texts[i: i + args.batch] for i in range(0, len(texts), args.batch)]
         n_tokens = sum(len(e.ids) for b in batches for e in tok.encode_batch(b, add_special_tokens=False)) + len(texts)
         spec = {"part": "web-00000", "input": str(part), "source": "web"}

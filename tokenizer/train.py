@@ -1,5 +1,9 @@
 """Byte-level BPE with HF tokenizers: no unknown token, any UTF-8 text round-trips byte-exactly.
 
+User text never produces a special token: every tokenizer grist builds or loads encodes special
+token strings (a literal `<|endoftext|>` in a web page or code file) as ordinary text, and the
+end-of-text id is appended by grist between documents (`tokenizer.encode.encode_texts`).
+
 The artifact is one `tokenizer.json`. Training is deterministic for a given iterator order: two
 trainings over the same texts give byte-identical JSON (checked in tests/tokenizer).
 """
@@ -39,6 +43,14 @@ def train_bpe(texts: Iterable[str], cfg: TokenizerConfig):
     """Train on `texts` (consumed once, in order) and return the tokenizer."""
     tok, trainer = build_trainer_and_tokenizer(cfg)
     tok.train_from_iterator(_batched(texts), trainer=trainer)
+    return specials_as_text(tok)
+
+
+def specials_as_text(tok):
+    """`tok`, set to encode special token strings as text. The flag is not saved in tokenizer.json
+    (tokenizers 0.23.3), so it is set on every load; it costs nothing measurable
+    (benchmarks/bench_tokenize.py)."""
+    tok.encode_special_tokens = True
     return tok
 
 
@@ -56,7 +68,7 @@ def _batched(texts: Iterable[str], n: int = 1000) -> Iterator[list[str]]:
 def load_tokenizer(path: str | Path):
     from tokenizers import Tokenizer
 
-    return Tokenizer.from_file(str(path))
+    return specials_as_text(Tokenizer.from_file(str(path)))
 
 
 def eot_id(tok) -> int:

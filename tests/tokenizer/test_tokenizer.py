@@ -4,6 +4,7 @@ import hashlib
 import json
 import random
 
+import numpy as np
 import pytest
 
 from pipelines.errors import ConfigError
@@ -11,7 +12,8 @@ from shards.format import Manifest
 from tests.conftest import make_config, run_config
 from tests.shards.corpus import chinese, code, english, full_run
 from tokenizer.config import EOT, TokenizerConfig
-from tokenizer.train import eot_id, tokenizer_json, train_bpe
+from tokenizer.encode import encode_texts
+from tokenizer.train import describe, eot_id, load_tokenizer, tokenizer_json, train_bpe
 
 MIXED = [
     "Hello, world! The quick brown fox — “quotes” and naïve café.",
@@ -42,9 +44,36 @@ def test_round_trip_is_byte_exact(tok):
 
 
 def test_special_token_and_vocab(tok):
-    assert eot_id(tok) == 0
-    assert tok.encode(EOT).ids == [0]
+    assert eot_id(tok) == 0 and tok.id_to_token(0) == EOT
+    assert 0 not in tok.encode(EOT).ids  # the string is text; grist appends the id itself
     assert 257 <= tok.get_vocab_size() <= 400
+
+
+SPECIALS = [EOT, "<pad>", "<|im_start|>", "<|im_end|>"]
+
+
+def _special_docs(specials: list[str]) -> list[str]:
+    """Documents holding every special token string: alone, inside words, adjacent, repeated."""
+    joined = "".join(specials)
+    return [*specials, joined, f"A {joined} B", "x" + "y".join(specials) + "z",
+            f"```\nprint('{specials[0]}')\n```", f"{specials[-1]}\n\n{specials[0]} tail", specials[0] * 3]
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_user_text_never_produces_a_special_token(corpus, tmp_path, reload):
+    tok = train_bpe(corpus, TokenizerConfig(vocab_size=400, special_tokens=SPECIALS))
+    if reload:  # the setting is not in tokenizer.json: a loaded tokenizer gets it too
+        tok.save(str(tmp_path / "t.json"))
+        tok = load_tokenizer(tmp_path / "t.json")
+    special_ids = {tok.token_to_id(s) for s in describe(tok)["special_tokens"]}
+    assert describe(tok)["special_tokens"] == SPECIALS and len(special_ids) == len(SPECIALS)
+    docs = _special_docs(SPECIALS)
+    flat, offsets = encode_texts(tok, docs, eot_id(tok), np.dtype(np.uint16))
+    for k, text in enumerate(docs):
+        ids = flat[offsets[k]: offsets[k + 1]].tolist()
+        assert ids[-1] == eot_id(tok) and not special_ids & set(ids[:-1])
+        assert tok.decode(ids[:-1], skip_special_tokens=False) == text
+    assert int((flat == eot_id(tok)).sum()) == len(docs)  # exactly one per document, at its end
 
 
 def test_two_trainings_give_identical_json(corpus, tok):
