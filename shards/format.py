@@ -43,7 +43,10 @@ def shard_schema(vocab_size: int, metadata: dict[str, str] | None = None) -> pa.
 
 
 def tokens_array(flat: np.ndarray, offsets: np.ndarray, vocab_size: int) -> pa.ListArray:
-    """A list array from one flat token buffer and int32 document offsets (no per-document copy)."""
+    """A list array from one flat token buffer and document offsets, stored as int32 (no per-document
+    copy). More than 2^31-1 tokens is refused: the cast would wrap silently."""
+    if len(offsets) and int(offsets[-1]) > np.iinfo(np.int32).max:
+        raise ValueError(f"{int(offsets[-1]):,} tokens in one shard: over 2^31-1 (int32 list offsets)")
     dtype = token_dtype(vocab_size)
     values = pa.array(np.ascontiguousarray(flat, dtype=dtype))
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32, copy=False)), values)

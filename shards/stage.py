@@ -5,10 +5,13 @@
 2. On the driver: the exact token count of every document (list lengths, read from the memory-
    mapped token parts) replaces the mixture stage's estimate, and the mixture is planned and
    selected again (`pipelines.mixture.plan_and_select`).
-3. Documents are split train/val by a hash of (seed, id), so a document and its repeats stay on
-   one side. Each split is ordered by `doc_key(seed, id, epoch)` (this shuffles sources and epochs
+3. Documents are split train/val per source by a hash of (seed, id) with per-source floors
+   (`shards.split`), so every source has validation documents and a document and its repeats stay
+   on one side. Each split is ordered by `doc_key(seed, id, epoch)` (this shuffles sources and epochs
    together) and cut into shards of about `tokens_per_shard` tokens: a document belongs to the
    shard its first token falls in. Nothing depends on the worker count.
+   The train shards hold the mixture's repeats, so one pass over them is the planned mix; the
+   manifest records the planned epochs per source and the validation split per source.
 4. Shards are gathered from the token parts with numpy fancy indexing (no per-document Python
    loop), written with `shards.format`, checksummed into `manifest.json`, exported, and the
    folder is renamed into place as a whole.
@@ -26,12 +29,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.mixture import doc_key, doc_keys, mixture_table, plan_and_select, source_settings
+from pipelines.errors import ConfigError
+from pipelines.mixture import doc_key, mixture_table, plan_and_select, source_settings
 from pipelines.parts import PartStats
 from pipelines.progress import log
 from pipelines.stage import Stage, StageContext, StageResult
+from shards.config import MAX_SHARD_TOKENS
 from shards.export import write_exports
 from shards.format import Manifest, ShardInfo, sha256_file, shard_schema, token_dtype, tokens_array, write_shard
+from shards.split import MAX_FLOOR_SHARE, short_warnings, val_split
 from tokenizer.stage import tokenizer_path
 from tokenizer.train import describe, load_tokenizer
 
@@ -97,18 +103,18 @@ class TokenStore:
         return out, offsets
 
 
-def val_mask(seed: int, ids: list[str], fraction: float) -> np.ndarray:
-    """True for documents held out: a hash of (seed, id), independent of epoch and worker."""
-    if fraction <= 0:
-        return np.zeros(len(ids), bool)
-    limit = np.uint64(min(int(fraction * 2**64), 2**64 - 1))
-    return doc_keys(seed, ids, "val") < limit
-
-
 def assign_shards(tokens: np.ndarray, per_shard: int) -> np.ndarray:
-    """Shard index of each document (in canonical order): the shard its first token falls in."""
+    """Shard index of each document (in canonical order): the shard its first token falls in.
+    A shard over 2^31-1 tokens (int32 offsets; its last document can overrun `per_shard`) is a
+    config error, raised before anything is written."""
     starts = np.cumsum(tokens) - tokens
-    return (starts // per_shard).astype(np.int64)
+    shard_of = (starts // per_shard).astype(np.int64)
+    sizes = np.bincount(shard_of, weights=tokens) if len(tokens) else np.zeros(0)
+    if len(sizes) and sizes.max() > MAX_SHARD_TOKENS:
+        k = int(sizes.argmax())
+        raise ConfigError(f"shards.tokens_per_shard: shard {k} would hold {int(sizes[k]):,} tokens, over 2^31-1 "
+                          f"(int32 offsets); lower tokens_per_shard below {per_shard:,}")
+    return shard_of
 
 
 class ShardStage(Stage):
@@ -143,9 +149,24 @@ class ShardStage(Stage):
         ids = sel.column("id").to_pylist()
         srcs = sel.column("source").to_pylist()
         keys = np.fromiter((doc_key(cfg.seed, i, int(e)) for i, e in zip(ids, epochs)), np.uint64, count=len(ids))
-        is_val = val_mask(cfg.seed, ids, scfg.val_fraction)
+        sel_tokens = store.catalog.column("tokens").to_numpy()[rows] if len(rows) else np.zeros(0, np.int64)
+        is_val, val_stats = val_split(cfg.seed, ids, srcs, sel_tokens, scfg.val_fraction,
+                                      scfg.val_min_documents, scfg.val_min_tokens)
+        short = short_warnings(val_stats, scfg.val_min_documents, scfg.val_min_tokens)
+        for w in short:
+            log(f"[yellow]warning: {w}")
+        warnings = warnings + short
 
-        # 3-4. canonical order, shard cuts, gather + write, into a temporary folder
+        # 3. canonical order and shard cuts (checked before anything is written)
+        cuts = []
+        for split, mask in (("train", ~is_val), ("val", is_val)):
+            idx = np.flatnonzero(mask)
+            # key, then (source, id) so even a 64-bit key collision orders the same way every time
+            order = sorted(idx.tolist(), key=lambda i: (int(keys[i]), srcs[i], ids[i]))
+            idx = np.array(order, dtype=np.int64)
+            cuts.append((split, idx, assign_shards(sel_tokens[idx], scfg.tokens_per_shard)))
+
+        # 4. gather + write, into a temporary folder
         tmp = ctx.output / f".{SHARDS_DIR}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -153,13 +174,7 @@ class ShardStage(Stage):
                 "config_hash": ctx.stage_hash}
         infos: list[ShardInfo] = []
         realized: Counter = Counter()
-        for split, mask in (("train", ~is_val), ("val", is_val)):
-            idx = np.flatnonzero(mask)
-            # key, then (source, id) so even a 64-bit key collision orders the same way every time
-            order = sorted(idx.tolist(), key=lambda i: (int(keys[i]), srcs[i], ids[i]))
-            idx = np.array(order, dtype=np.int64)
-            ntok = store.catalog.column("tokens").to_numpy()[rows[idx]] if len(idx) else np.zeros(0, np.int64)
-            shard_of = assign_shards(ntok, scfg.tokens_per_shard)
+        for split, idx, shard_of in cuts:
             prefix = "shard" if split == "train" else "val"
             for k, group in enumerate(np.split(idx, np.flatnonzero(np.diff(shard_of)) + 1) if len(idx) else []):
                 info = self._write(tmp / f"{prefix}-{k:05d}.arrow", split, store, sel, rows[group], group, vocab,
@@ -174,7 +189,13 @@ class ShardStage(Stage):
         exports = write_exports(tmp, manifest, scfg.exports)
         manifest.extra = {"mixture": table, "warnings": warnings, "tokenizer": tinfo, "exports": exports,
                           "target_tokens": cfg.mixture.target_tokens if cfg.mixture.enabled else None,
-                          "val_fraction": scfg.val_fraction, "tokens_per_shard": scfg.tokens_per_shard}
+                          "val_fraction": scfg.val_fraction, "tokens_per_shard": scfg.tokens_per_shard,
+                          # the repeats are in the train shards: one pass over them is this plan
+                          "planned_epochs": {r["source"]: r["epochs"] for r in table},
+                          "val": {"rule": {"fraction": scfg.val_fraction, "min_documents": scfg.val_min_documents,
+                                           "min_tokens": scfg.val_min_tokens, "max_floor_share": MAX_FLOOR_SHARE,
+                                           "stratified_by": "source"},
+                                  "by_source": val_stats}}
         manifest.save(tmp)
         final = ctx.output / SHARDS_DIR
         if final.exists():

@@ -55,6 +55,7 @@ def compute_stats(folder: Path, verify: bool = True) -> dict[str, Any]:
         for s, n in t["documents_by_source"].items():
             by_src_docs[s] = by_src_docs.get(s, 0) + n
     plan = {r["source"]: r for r in m.extra.get("mixture", [])}
+    val = totals.get("val", {})
     sources = []
     for s in sorted(set(by_src_tokens) | set(plan)):
         r = plan.get(s, {})
@@ -62,6 +63,8 @@ def compute_stats(folder: Path, verify: bool = True) -> dict[str, Any]:
             "source": s, "tokens": by_src_tokens.get(s, 0), "documents": by_src_docs.get(s, 0),
             "share": by_src_tokens.get(s, 0) / all_tokens, "target_share": r.get("target_share"),
             "planned_share": r.get("planned_share"), "epochs": r.get("realized_epochs"), "capped": r.get("capped"),
+            "planned_epochs": r.get("epochs"), "val_tokens": val.get("tokens_by_source", {}).get(s, 0),
+            "val_documents": val.get("documents_by_source", {}).get(s, 0),
         })
     lengths = doc_lengths(folder, m)
     everything = np.concatenate(list(lengths.values())) if lengths else np.zeros(0, np.int64)
@@ -80,6 +83,7 @@ def compute_stats(folder: Path, verify: bool = True) -> dict[str, Any]:
         "lengths": {"all": percentiles(everything), **{s: percentiles(v) for s, v in lengths.items()}},
         "shards": {"count": len(m.shards), "bytes": int(sizes.sum()), "bytes_min": int(sizes.min()) if len(sizes) else 0,
                    "bytes_mean": float(sizes.mean()) if len(sizes) else 0.0, "bytes_max": int(sizes.max()) if len(sizes) else 0},
+        "val": m.extra.get("val", {}),  # the split's rule and per-source counts (absent in older manifests)
         "warnings": m.extra.get("warnings", []),
         "exports": m.extra.get("exports", {}),
         "config_hash": m.config_hash,

@@ -118,6 +118,8 @@ def test_grist_stats_json_and_html(run, tmp_path, capsys):
     assert st["checksums"]["ok"] and st["checksums"]["files"] == len(Manifest.load(out / "shards").shards)
     assert {s["source"] for s in st["sources"]} == {"web", "zh", "code"}
     assert sum(s["share"] for s in st["sources"]) == pytest.approx(1.0)
+    assert all(s["val_documents"] > 0 and s["val_tokens"] > 0 and s["planned_epochs"] > 0 for s in st["sources"])
+    assert st["val"]["rule"]["stratified_by"] == "source"
     assert st["lengths"]["all"]["p50"] > 0 and st["tokenizer"]["vocab_size"] <= 512
     page = (tmp_path / "s.html").read_text()
     for section in ("Shards", "Tokenizer", "Mixture", "Document lengths", "Sample documents", "Removals by stage"):
