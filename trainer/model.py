@@ -1,5 +1,9 @@
 """A GPT (decoder-only transformer), nanoGPT-style: pre-LayerNorm blocks, tied embeddings,
-`scaled_dot_product_attention` (flash attention on CUDA with bf16)."""
+`scaled_dot_product_attention` (flash attention on CUDA with bf16).
+
+Document-causal attention (`GPTConfig.eot_id`): a token attends only to earlier tokens of its own
+document; a document ends with (and includes) its `<|endoftext|>`. On CUDA the mask is a FlexAttention
+block mask (fully masked blocks are skipped); elsewhere a boolean SDPA mask (the tested path)."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ class GPTConfig:
     n_embd: int = 128
     dropout: float = 0.0
     bias: bool = False
+    eot_id: int | None = None  # set: document-causal attention, stops at this token
 
     def __post_init__(self) -> None:
         if self.n_embd % self.n_head:
@@ -45,6 +50,62 @@ def padded_vocab(vocab_size: int, multiple: int = 64) -> int:
     return (vocab_size + multiple - 1) // multiple * multiple
 
 
+def document_ids(idx: torch.Tensor, eot_id: int) -> torch.Tensor:
+    """(B, T) index of each token's document within its window: the count of `eot_id` strictly before
+    it (the end-of-text token closes, and belongs to, its document)."""
+    eot = (idx == eot_id).to(torch.int32)
+    return torch.cumsum(eot, dim=1) - eot
+
+
+def document_mask(idx: torch.Tensor, eot_id: int) -> torch.Tensor:
+    """Boolean (B, 1, T, T) SDPA mask: causal and same document (True = may attend)."""
+    T = idx.shape[1]
+    doc = document_ids(idx, eot_id)
+    causal = torch.ones(T, T, dtype=torch.bool, device=idx.device).tril()
+    return (causal & (doc[:, :, None] == doc[:, None, :]))[:, None]
+
+
+_FLEX: tuple | None = None
+
+
+def _flex() -> tuple:
+    """(compiled flex_attention, create_block_mask); compiled once: eager FlexAttention is a slow reference."""
+    global _FLEX
+    if _FLEX is None:
+        from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+
+        _FLEX = (torch.compile(flex_attention, dynamic=False), create_block_mask)
+    return _FLEX
+
+
+def flex_document_mask(idx: torch.Tensor, eot_id: int):
+    """FlexAttention BlockMask (CUDA): causal and same document; blocks wholly across documents are skipped."""
+    B, T = idx.shape
+    doc = document_ids(idx, eot_id)
+
+    def mask_mod(b, h, q, kv):
+        return (q >= kv) & (doc[b, q] == doc[b, kv])
+
+    return _flex()[1](mask_mod, B, None, T, T, device=idx.device)
+
+
+def chunked_cross_entropy(h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, chunks: int,
+                          reduction: str = "mean") -> torch.Tensor:
+    """Cross-entropy of `h @ weight.T` without holding the whole (N, V) logits: the rows are split in
+    `chunks`, and each chunk's logits are recomputed in the backward pass (activation checkpointing),
+    so peak logits memory is 1/chunks of the plain path for one extra lm_head matmul."""
+    from torch.utils.checkpoint import checkpoint
+
+    h, targets = h.reshape(-1, h.size(-1)), targets.reshape(-1)
+
+    def part(hc: torch.Tensor, tc: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy((hc @ weight.t()).float(), tc, reduction="none")
+
+    losses = torch.cat([checkpoint(part, hc, tc, use_reentrant=False)
+                        for hc, tc in zip(h.chunk(chunks), targets.chunk(chunks))])
+    return losses if reduction == "none" else losses.mean()
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, cfg: GPTConfig):
         super().__init__()
@@ -54,11 +115,16 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=cfg.bias)
         self.resid_drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask=None) -> torch.Tensor:
+        """`mask`: None (causal), a boolean (B, 1, T, T) SDPA mask, or a FlexAttention BlockMask."""
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        if mask is not None and not isinstance(mask, torch.Tensor):
+            y = _flex()[0](q, k, v, block_mask=mask)  # FlexAttention has no dropout
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None,
+                                               dropout_p=self.dropout if self.training else 0.0)
         return self.resid_drop(self.proj(y.transpose(1, 2).contiguous().view(B, T, C)))
 
 
@@ -81,8 +147,8 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(cfg.n_embd, bias=cfg.bias)
         self.mlp = MLP(cfg)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x))
+    def forward(self, x: torch.Tensor, mask=None) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), mask)
         return x + self.mlp(self.ln2(x))
 
 
@@ -120,16 +186,33 @@ class GPT(nn.Module):
         c = self.config
         return 6 * self.num_params() + 12 * c.n_layer * c.n_embd * (seq_len or c.block_size)
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, reduction: str = "mean"):
-        """Logits (B, T, V); with targets also the cross-entropy (mean, or per token with 'none')."""
+    def attention_mask(self, idx: torch.Tensor):
+        """None (plain causal), a FlexAttention BlockMask on CUDA, else a boolean SDPA mask."""
+        eot = self.config.eot_id
+        if eot is None:
+            return None
+        if idx.is_cuda:
+            return flex_document_mask(idx, eot)
+        if not bool((idx == eot).any()):  # one window per document: the causal kernel is the same and faster
+            return None
+        return document_mask(idx, eot)
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, reduction: str = "mean",
+                ce_chunks: int = 1):
+        """Logits (B, T, V); with targets also the cross-entropy (mean, or per token with 'none').
+        `ce_chunks` > 1: chunked cross-entropy, no logits returned (None)."""
         T = idx.shape[1]
         if T > self.config.block_size:
             raise ValueError(f"sequence of {T} tokens exceeds block_size {self.config.block_size}")
         pos = torch.arange(T, device=idx.device)
         x = self.drop(self.wte(idx) + self.wpe(pos))
+        mask = self.attention_mask(idx)
         for block in self.blocks:
-            x = block(x)
-        logits = self.lm_head(self.ln_f(x))
+            x = block(x, mask)
+        x = self.ln_f(x)
+        if targets is not None and ce_chunks > 1:
+            return None, chunked_cross_entropy(x, self.lm_head.weight, targets, ce_chunks, reduction)
+        logits = self.lm_head(x)
         if targets is None:
             return logits, None
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), reduction=reduction)
