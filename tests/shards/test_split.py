@@ -1,6 +1,7 @@
 """The validation split holds every source (floors in documents and tokens, stated in the manifest),
 the manifest carries the planned epochs, and a shard never overflows its int32 offsets."""
 
+import random
 from collections import Counter
 
 import numpy as np
@@ -8,11 +9,12 @@ import pytest
 
 from pipelines.errors import ConfigError
 from shards.config import MAX_SHARD_TOKENS
-from shards.format import Manifest, open_shard, tokens_array
+from shards.format import Manifest, flat_tokens, open_shard, tokens_array
 from shards.split import val_split
 from shards.stage import assign_shards
-from tests.conftest import make_config, run_config
-from tests.shards.corpus import full_run, make_sources
+from tests.conftest import make_config, run_config, write_jsonl
+from tests.shards.corpus import english, full_run, make_sources
+from tokenizer.config import EOT
 
 
 def _selection(n_by_source: dict[str, int], repeats: int = 1):
@@ -80,6 +82,9 @@ def test_manifest_states_planned_epochs_and_validation(ray_local, tmp_path_facto
 def test_small_sources_get_validation_documents_in_a_run(ray_local, tmp_path):
     srcs = make_sources(tmp_path / "data", {"web": 60, "zh": 6, "code": 4}, {"web": 1.0, "zh": 1.0, "code": 1.0},
                         files=1)
+    rng = random.Random(1)  # a page that quotes the end-of-text string must stay one document
+    write_jsonl(tmp_path / "data" / "web" / "99.jsonl",
+                [{"id": f"web-eot-{k}", "text": f"{english(rng)} {EOT} {english(rng)}"} for k in range(3)])
     cfg = make_config(tmp_path, srcs, tokenizer={"vocab_size": 300, "sample_chars": 50_000},
                       shards={"tokens_per_shard": 5_000, "val_fraction": 0.02, "val_min_documents": 2,
                               "val_min_tokens": 300})
@@ -99,3 +104,7 @@ def test_small_sources_get_validation_documents_in_a_run(ray_local, tmp_path):
     train_ids = {(s, i) for f in m.files("train") for s, i in
                  zip(*(open_shard(tmp_path / "out" / "shards" / f.file).column(c).to_pylist() for c in ("source", "id")))}
     assert {s for s, _ in train_ids} == {"web", "zh", "code"} and not train_ids & set(val_ids)
+    assert any(i.startswith("web-eot-") for _, i in train_ids | set(val_ids))
+    for f in m.shards:  # exactly one end-of-text per document, at its end
+        flat, offsets = flat_tokens(open_shard(tmp_path / "out" / "shards" / f.file))
+        assert int((flat == m.eot_id).sum()) == len(offsets) - 1 and (flat[offsets[1:] - 1] == m.eot_id).all()
