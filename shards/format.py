@@ -7,6 +7,10 @@ without copying. Every document ends with the end-of-text token.
 
 Schema metadata (`grist.*` keys) and `manifest.json` carry dtype, vocab size, eot id, tokenizer
 sha256 and split; the manifest also holds per-shard sha256 and token/document counts per source.
+`extra` holds the mixture table, `planned_epochs` per source (its repeats are already in the train
+shards: one pass over them is the plan) and `val` (the split's rule and per-source documents,
+tokens and whether a floor was short; see `shards.split`). Token offsets are int32: a shard holds
+at most 2^31-1 tokens (`shards.config.MAX_SHARD_TOKENS`).
 """
 
 from __future__ import annotations
