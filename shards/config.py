@@ -18,4 +18,6 @@ class ShardsConfig(StageToggle):
     val_min_documents: int = Field(2, ge=0, description="at least this many val documents per source")
     val_min_tokens: int = Field(0, ge=0, description="at least this many val tokens per source")
     batch_rows: int = Field(512, gt=0, description="documents per encode_batch call")
-    exports: list[Literal["nanogpt", "megatron"]] = Field(default_factory=list, description="extra formats under shards/export/")
+    exports: list[Literal["nanogpt", "llmc", "megatron"]] = Field(
+        default_factory=list, description="extra formats under shards/export/: nanogpt (train.bin, val.bin, meta.pkl; "
+        "uint16 vocabularies only), llmc (llm.c / modded-nanogpt .bin per shard), megatron (.bin/.idx)")
