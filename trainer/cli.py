@@ -33,6 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grad-clip", type=float, help="max gradient norm (0: off)")
     p.add_argument("--seed", type=int, help="model init and data order")
     p.add_argument("--source-weights", metavar="NAME=W,...", help="sample sources by these weights (default: token share)")
+    p.add_argument("--mix-schedule", metavar="STEP:NAME=W,...;...",
+                   help="source weights by step, e.g. '0:web=0.7,books=0.3;1000:web=0.5,books=0.5', or a JSON file "
+                        "({\"0\": {\"web\": 0.7, ...}, ...}); recorded in the checkpoint and reused on resume")
+    _bool(p, "allow-reshape", "resume even if the world size, batch shape or data mix changed (default: refused)")
+    _bool(p, "doc-mask", "document-causal attention: no attention across <|endoftext|> (default: on)")
+    p.add_argument("--ce-chunks", type=int, help="chunked cross-entropy in N pieces: less logits memory (default 1: off)")
     p.add_argument("--expect-tokenizer", metavar="PATH_OR_SHA256",
                    help="refuse shards not tokenized with this tokenizer.json (or sha256)")
     _bool(p, "verify", "check every shard's sha256 against the manifest (default: on)")
@@ -44,7 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     _bool(p, "resume", "resume from the latest checkpoint in --out (default: on)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: cuda when available")
     _bool(p, "compile", "torch.compile the model (default: on CUDA)")
-    p.add_argument("--peak-flops", type=float, help="peak FLOP/s per device for MFU (default: 989e12 on CUDA)")
+    p.add_argument("--peak-flops", type=float, help="peak FLOP/s per device for MFU (default: looked up from the GPU's name; none on CPU)")
     p.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads)")
     _bool(p, "deterministic", "torch.use_deterministic_algorithms")
     p.add_argument("--sample-tokens", type=int, help="tokens sampled at the end (0: none)")
@@ -70,8 +76,11 @@ def main(args: argparse.Namespace) -> int:
     from trainer.train import train
 
     cfg = config_from_args(args)
-    for name in ("batch_size", "grad_accum", "max_steps", "log_interval", "eval_interval", "ckpt_interval", "keep_ckpts"):
+    for name in ("batch_size", "grad_accum", "max_steps", "log_interval", "eval_interval", "ckpt_interval", "keep_ckpts",
+                 "ce_chunks"):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')}: must be >= 1")
+    if cfg.peak_flops is not None and not cfg.peak_flops > 0:
+        raise ConfigError("--peak-flops: must be > 0")
     train(cfg)
     return 0

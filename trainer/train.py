@@ -3,9 +3,10 @@ or `torchrun --nproc_per_node N -m trainer.train` (DDP).
 
 AdamW with linear warmup and cosine decay, gradient accumulation, bf16 autocast + TF32 + fused AdamW
 + optional `torch.compile` on CUDA, float32 on CPU. Checkpoints (model, optimizer, step, loader
-settings) are written atomically; a rerun with the same `--out` resumes from the latest one and
-continues bit for bit, because the data of a step and the dropout RNG are pure functions of
-(seed, step, rank).
+settings, run shape) are written atomically; a rerun with the same `--out` resumes from the latest
+one and continues bit for bit, because the data of a step and the dropout RNG are pure functions of
+(seed, step, rank). A change of world size, batch shape or data mix at resume is refused unless
+`--allow-reshape`.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ import torch
 
 from pipelines.errors import ConfigError
 from trainer.data import TrainLoader, open_split, parse_weights, val_windows
+from trainer.gpu import peak_flops
 from trainer.model import GPT, PRESETS, GPTConfig, padded_vocab
-
-H100_BF16_PEAK = 989e12  # dense bf16 FLOP/s of an H100 SXM; the H200 has the same compute
+from trainer.records import parse_mix_schedule, record_config, segment_at, shape_changes, truncate_metrics
 
 
 @dataclass
@@ -53,6 +54,10 @@ class TrainConfig:
     grad_clip: float = 1.0
     seed: int = 0
     source_weights: str | None = None
+    mix_schedule: str | None = None  # "STEP:NAME=W,...;STEP:..." or a JSON file; default: the checkpoint's
+    allow_reshape: bool = False  # resume with another world size, batch shape or data mix
+    doc_mask: bool = True  # document-causal attention (stops at <|endoftext|>)
+    ce_chunks: int = 1  # > 1: chunked cross-entropy (logits memory / ce_chunks)
     expect_tokenizer: str | None = None
     verify: bool = True
     eval_interval: int = 100
@@ -63,7 +68,7 @@ class TrainConfig:
     resume: bool = True
     device: str = "auto"
     compile: bool | None = None  # default: on CUDA
-    peak_flops: float | None = None  # default: H100/H200 bf16 on CUDA, none on CPU
+    peak_flops: float | None = None  # default: looked up from the CUDA device name, none on CPU
     threads: int | None = None
     deterministic: bool = False
     sample_tokens: int = 48
@@ -75,7 +80,7 @@ class TrainConfig:
 # Training settings that make a preset sensible (anything given explicitly wins).
 PRESET_TRAINING: dict[str, dict[str, Any]] = {
     "gpt2": dict(batch_size=32, grad_accum=16, max_steps=5000, lr=6e-4, warmup=200, eval_interval=250,
-                 ckpt_interval=500, log_interval=1),
+                 ckpt_interval=500, log_interval=10),
 }
 for _name in ("gpt2-medium", "gpt2-large", "gpt2-xl"):
     PRESET_TRAINING[_name] = dict(PRESET_TRAINING["gpt2"], batch_size=16, grad_accum=32, lr=3e-4)
@@ -89,13 +94,14 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return min_lr + 0.5 * (1 + math.cos(math.pi * ratio)) * (cfg.lr - min_lr)
 
 
-def model_config(cfg: TrainConfig, vocab_size: int) -> GPTConfig:
+def model_config(cfg: TrainConfig, vocab_size: int, eot_id: int | None = None) -> GPTConfig:
     if cfg.model not in PRESETS:
         raise ConfigError(f"--model: unknown preset {cfg.model!r} (one of {', '.join(PRESETS)})")
     shape = dict(PRESETS[cfg.model])
     shape.update({k: getattr(cfg, k) for k in ("n_layer", "n_head", "n_embd", "block_size") if getattr(cfg, k)})
     try:
-        return GPTConfig(vocab_size=padded_vocab(vocab_size), dropout=cfg.dropout, **shape)
+        return GPTConfig(vocab_size=padded_vocab(vocab_size), dropout=cfg.dropout,
+                         eot_id=eot_id if cfg.doc_mask else None, **shape)
     except ValueError as err:
         raise ConfigError(f"model: {err}") from None
 
@@ -159,9 +165,34 @@ def save_checkpoint(out: Path, state: dict, keep: int) -> Path:
     return path
 
 
+CKPT_KEYS = ("step", "model", "optimizer", "model_config", "seed", "tokenizer_sha256")
+
+
 def load_latest(out: Path) -> dict | None:
+    """The latest checkpoint (weights_only); one that cannot be read or lacks a key is a ConfigError."""
     found = checkpoints(out)
-    return torch.load(found[-1], map_location="cpu", weights_only=True) if found else None
+    if not found:
+        return None
+    try:
+        ckpt = torch.load(found[-1], map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for a corrupt or crafted file
+        raise ConfigError(f"{found[-1]}: not a readable checkpoint ({type(err).__name__}: "
+                          f"{str(err).splitlines()[0] if str(err) else ''})") from None
+    missing = [k for k in CKPT_KEYS if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing or not isinstance(ckpt["step"], int) or ckpt["step"] < 0:
+        raise ConfigError(f"{found[-1]}: not a grist checkpoint (missing or bad: {', '.join(missing) or 'step'})")
+    return ckpt
+
+
+def open_shards(folder: Path, split: str, expect: str | None, verify: bool):
+    """open_split, with unreadable shards (truncated, not Arrow; e.g. under --no-verify) as a ConfigError."""
+    import pyarrow as pa
+
+    try:
+        return open_split(folder, split, expect, verify)
+    except (OSError, ValueError, pa.ArrowException) as err:
+        raise ConfigError(f"{folder}: cannot read the {split} shards ({type(err).__name__}: "
+                          f"{str(err).splitlines()[0] if str(err) else ''})") from None
 
 
 # ---- evaluation and sampling ------------------------------------------------------------------
@@ -237,22 +268,40 @@ def _train(cfg: TrainConfig, dist: Dist) -> dict[str, Any]:
 
     # What the run expects of the shards: the given tokenizer, else the one the checkpoint saw.
     expect = cfg.expect_tokenizer or (ckpt["tokenizer_sha256"] if ckpt else None)
-    data = open_split(data_dir, "train", expect, cfg.verify)
+    data = open_shards(data_dir, "train", expect, cfg.verify)
     manifest = data.manifest
     if ckpt and ckpt["tokenizer_sha256"] != manifest.tokenizer_sha256:
         raise ConfigError(f"{out}: checkpoint was trained with tokenizer {ckpt['tokenizer_sha256'][:12]}..., "
                           f"the shards use {manifest.tokenizer_sha256[:12]}...")
-    mcfg = model_config(cfg, manifest.vocab_size)
+    mcfg = model_config(cfg, manifest.vocab_size, manifest.eot_id)
     if ckpt:
         for key, now in (("model_config", mcfg.to_dict()), ("seed", cfg.seed)):
             if ckpt[key] != now:
                 raise ConfigError(f"{out}: checkpoint has {key} {ckpt[key]}, this run {now} (use another --out)")
 
-    weights = parse_weights(cfg.source_weights, list(data.streams))
-    loader = TrainLoader(data, mcfg.block_size, cfg.batch_size, cfg.seed, dist.rank, dist.world_size, weights)
+    sources = list(data.streams)
+    if cfg.mix_schedule and cfg.source_weights:
+        raise ConfigError("--mix-schedule and --source-weights: give one of them")
+    saved = (ckpt.get("run") or {}) if ckpt else {}
+    if cfg.mix_schedule or cfg.source_weights or "mix" not in saved:
+        spec = cfg.mix_schedule or (f"0:{cfg.source_weights}" if cfg.source_weights else None)
+        plan = parse_mix_schedule(spec, sources)
+    else:  # resume with the schedule the checkpoint recorded
+        plan = [(int(s), parse_weights(w, sources)) for s, w in saved["mix"]]
+    # One loader per schedule segment; each is a pure function of (seed, step, rank) for its weights.
+    loaders = [TrainLoader(data, mcfg.block_size, cfg.batch_size, cfg.seed, dist.rank, dist.world_size, w)
+               for _, w in plan]
+    schedule = [[s, {k: float(v) for k, v in (getattr(ld, "weights", None) or w or {}).items()}]
+                for (s, w), ld in zip(plan, loaders)]
+    run_shape = {"world_size": dist.world_size, "batch_size": cfg.batch_size, "block_size": mcfg.block_size,
+                 "grad_accum": cfg.grad_accum, "mix": schedule}
+    changes = shape_changes(saved, run_shape) if saved else []
+    if changes and not cfg.allow_reshape:
+        raise ConfigError(f"{out}: the checkpoint's run differs ({'; '.join(changes)}); "
+                          f"--allow-reshape to continue with the new shape, or use another --out")
     val_rows: dict[str, list[np.ndarray]] = {}
     if manifest.files("val"):
-        val = open_split(data_dir, "val", expect, cfg.verify)
+        val = open_shards(data_dir, "val", expect, cfg.verify)
         val_rows = val_windows(val, mcfg.block_size, dist.rank, dist.world_size, cfg.eval_windows)
 
     torch.manual_seed(cfg.seed)
@@ -260,10 +309,16 @@ def _train(cfg: TrainConfig, dist: Dist) -> dict[str, Any]:
     opt = raw.optimizer(cfg.lr, cfg.weight_decay, (cfg.beta1, cfg.beta2), dist.type)
     step = 0
     if ckpt:
-        raw.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
+        try:
+            raw.load_state_dict(ckpt["model"])
+            opt.load_state_dict(ckpt["optimizer"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as err:
+            raise ConfigError(f"{checkpoints(out)[-1]}: does not fit this model "
+                              f"({str(err).splitlines()[0] if str(err) else type(err).__name__})") from None
         step = ckpt["step"]
         log(f"resumed from {checkpoints(out)[-1]} at step {step}")
+        if changes:
+            log(f"reshaped at step {step}: {'; '.join(changes)}")
     model = raw
     if cfg.compile if cfg.compile is not None else dist.type == "cuda":
         model = torch.compile(model)
@@ -272,14 +327,23 @@ def _train(cfg: TrainConfig, dist: Dist) -> dict[str, Any]:
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if dist.type == "cuda" else contextlib.nullcontext())
 
     tokens_per_step = cfg.batch_size * mcfg.block_size * cfg.grad_accum * dist.world_size
-    peak = cfg.peak_flops or (H100_BF16_PEAK if dist.type == "cuda" else None)
+    peak = cfg.peak_flops
+    if peak is None and dist.type == "cuda":
+        name = torch.cuda.get_device_name(dist.device)
+        peak = peak_flops(name)
+        if peak is None:
+            log(f"mfu: no peak FLOP/s known for {name!r}; give --peak-flops")
     flops_per_token = raw.flops_per_token(mcfg.block_size)
     out.mkdir(parents=True, exist_ok=True)
     if dist.master:
-        (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": mcfg.to_dict()}, indent=2) + "\n")
+        dropped = truncate_metrics(out / "metrics.jsonl", step)
+        if dropped:
+            log(f"metrics.jsonl: dropped {dropped} row(s) after the checkpoint's step {step}")
+        record_config(out, {"train": asdict(cfg), "model": mcfg.to_dict(), "run": run_shape}, step,
+                      "; ".join(changes) or None)
     log(f"model {cfg.model}: {raw.num_params() / 1e6:.2f}M params | {data.tokens:,} train tokens in "
-        f"{len(data.segments)} segment(s), sources {', '.join(loader.sources)} | {tokens_per_step:,} tokens/step | "
-        f"{dist.world_size} x {dist.device}")
+        f"{len(data.segments)} segment(s), sources {', '.join(loaders[0].sources)} | {tokens_per_step:,} tokens/step | "
+        f"{dist.world_size} x {dist.device} | attention {'document-causal' if mcfg.eot_id is not None else 'causal'}")
     metrics = open(out / "metrics.jsonl", "a") if dist.master else None
     trace = open(out / f"samples-rank{dist.rank}.jsonl", "a") if cfg.trace_samples else None
 
@@ -287,6 +351,10 @@ def _train(cfg: TrainConfig, dist: Dist) -> dict[str, Any]:
         if metrics:
             metrics.write(json.dumps(row) + "\n")
             metrics.flush()
+
+    def sync() -> None:  # pending GPU work belongs to the training time, not to what follows
+        if dist.type == "cuda":
+            torch.cuda.synchronize(dist.device)
 
     def run_eval() -> dict[str, float]:
         res = evaluate(raw, val_rows, cfg.batch_size, dist, autocast)
@@ -302,11 +370,14 @@ def _train(cfg: TrainConfig, dist: Dist) -> dict[str, Any]:
     loss_acc, loss_from = torch.zeros((), device=dist.device), step
     while step < end:
         if val_rows and step % cfg.eval_interval == 0:
+            sync()
+            paused = time.perf_counter()
             val_loss = run_eval()
-            t0, t0_step = time.perf_counter(), step
+            t0 += time.perf_counter() - paused  # tokens/s and MFU exclude evaluation
         lr = lr_at(step, cfg)
         for group in opt.param_groups:
             group["lr"] = lr
+        loader = loaders[segment_at(plan, step)]
         # Dropout RNG keyed by (seed, step, rank) like the data: resuming needs no RNG state.
         torch.manual_seed(int(np.random.SeedSequence([cfg.seed, step, dist.rank]).generate_state(1)[0]))
         for micro in range(cfg.grad_accum):
@@ -316,9 +387,9 @@ def _train(cfg: TrainConfig, dist: Dist) -> dict[str, Any]:
             if dist.ddp:  # all-reduce gradients only on the last micro-step
                 model.require_backward_grad_sync = micro == cfg.grad_accum - 1
             with autocast:
-                _, loss = model(x, y)
+                _, loss = model(x, y, ce_chunks=cfg.ce_chunks)
             (loss / cfg.grad_accum).backward()
-            loss_acc += loss.detach() / cfg.grad_accum
+            loss_acc += loss.detach() / cfg.grad_accum  # stays on the device: no host sync per step
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(raw.parameters(), cfg.grad_clip)
         opt.step()
@@ -338,11 +409,14 @@ def _train(cfg: TrainConfig, dist: Dist) -> dict[str, Any]:
             record({"step": step, "loss": mean_loss, "lr": lr, "tokens_per_s": tps, "mfu": mfu})
             t0, t0_step = time.perf_counter(), step
         if dist.master and (step % cfg.ckpt_interval == 0 or step == end):
+            sync()
+            paused = time.perf_counter()
             save_checkpoint(out, {
                 "step": step, "model": raw.state_dict(), "optimizer": opt.state_dict(),
                 "model_config": mcfg.to_dict(), "seed": cfg.seed, "loader": loader.state_dict(),
-                "tokenizer_sha256": manifest.tokenizer_sha256, "train": asdict(cfg),
+                "tokenizer_sha256": manifest.tokenizer_sha256, "train": asdict(cfg), "run": run_shape,
             }, cfg.keep_ckpts)
+            t0 += time.perf_counter() - paused  # tokens/s and MFU exclude checkpoint saves
     if val_rows and step == cfg.max_steps:
         val_loss = run_eval()
     text = sample_text(raw, data, cfg, dist.device) if dist.master and step == cfg.max_steps and cfg.sample_tokens else None

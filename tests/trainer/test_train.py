@@ -1,4 +1,4 @@
-"""Training: loss falls, resume is bit for bit, DDP ranks see disjoint data, wrong shards refused."""
+"""Training: loss falls, resume is bit for bit (mix schedule too), reshape refused, run records, DDP, bad input."""
 
 from __future__ import annotations
 
@@ -58,9 +58,15 @@ def test_ddp_two_gloo_ranks_see_disjoint_data_and_resume_a_one_process_run(shard
            "-m", "trainer.train", "--data", str(shards), "--out", str(tmp_path), "--n-layer", "2",
            "--n-embd", "64", "--n-head", "2", "--block-size", "32", "--batch-size", "4", "--grad-accum", "2",
            "--max-steps", "3", "--warmup", "5", "--threads", "1", "--sample-tokens", "0", "--trace-samples"]
-    run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    refused = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    # Each rank exits 2 with one line (torchrun then reports the failed child with its own traceback).
+    said = [line for line in refused.stderr.splitlines() if "grist: " in line]
+    assert refused.returncode != 0 and len(said) == 2, refused.stderr[-3000:]
+    assert all("world_size 1 -> 2" in line and "--allow-reshape" in line for line in said)
+    assert "exitcode  : 2" in refused.stderr
+    run = subprocess.run(cmd + ["--allow-reshape"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "2 x cpu" in run.stdout and "at step 1" in run.stdout
+    assert "2 x cpu" in run.stdout and "at step 1" in run.stdout and "reshaped at step 1" in run.stdout
     tokens = []
     for rank in range(2):
         rows = [json.loads(line) for line in (tmp_path / f"samples-rank{rank}.jsonl").read_text().splitlines()]
@@ -85,3 +91,111 @@ def test_cli_refuses_mismatched_tokenizer(shards, tmp_path, capsys):
         cli.main(["train", "--data", str(shards), "--model", "gpt5"])
     assert cli.main(["train", "--data", str(tmp_path / "nowhere")]) == 2
     assert "no shard manifest" in capsys.readouterr().err
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_resume_after_a_lost_checkpoint_leaves_no_duplicate_metrics(shards, tmp_path):
+    kw = dict(max_steps=8, ckpt_interval=4, keep_ckpts=10, eval_interval=3)
+    full = train(tiny(shards, tmp_path / "full", **kw))
+    train(tiny(shards, tmp_path / "split", stop_after=6, **kw))
+    checkpoints(tmp_path / "split")[-1].unlink()  # as if killed after logging steps 5-6, before their checkpoint
+    rest = train(tiny(shards, tmp_path / "split", **kw))
+    assert rest["step"] == 8
+    rows = _rows(tmp_path / "split" / "metrics.jsonl")
+    keys = [(r["step"], "val" in r) for r in rows]
+    assert len(keys) == len(set(keys)) and keys == [(r["step"], "val" in r) for r in _rows(tmp_path / "full" / "metrics.jsonl")]
+    assert {r["step"]: r["loss"] for r in rows if "loss" in r} == full["losses"]
+    assert all(r["mfu"] is None for r in rows if "loss" in r)  # CPU without --peak-flops
+
+
+def test_batch_shape_change_refused_then_allowed_and_config_history_kept(shards, tmp_path, capsys):
+    args = ["train", "--data", str(shards), "--out", str(tmp_path), "--max-steps", "4", "--threads", "1", "--warmup", "2",
+            "--n-layer", "1", "--n-head", "2", "--n-embd", "32", "--block-size", "32", "--quiet", "--sample-tokens", "0"]
+    assert cli.main(args + ["--batch-size", "4", "--stop-after", "2"]) == 0
+    capsys.readouterr()
+    assert cli.main(args + ["--batch-size", "8"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "batch_size 4 -> 8" in err and "--allow-reshape" in err
+    assert cli.main(args + ["--batch-size", "8", "--allow-reshape"]) == 0
+    history = _rows(tmp_path / "config-history.jsonl")
+    assert [h["start_step"] for h in history] == [0, 2] and history[1]["changed"] == "batch_size 4 -> 8"
+    assert "changed" not in history[0] and history[0]["config"]["train"]["batch_size"] == 4
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config == history[1]["config"] and config["run"]["batch_size"] == 8
+    assert torch.load(checkpoints(tmp_path)[-1], weights_only=True)["run"]["batch_size"] == 8
+
+
+def test_mix_schedule_is_followed_recorded_and_resumed_exactly(shards, tmp_path, capsys):
+    kw = dict(max_steps=6, ckpt_interval=2, keep_ckpts=10, trace_samples=True, batch_size=4)
+    full = train(tiny(shards, tmp_path / "full", mix_schedule="0:web=1;3:books=1,code=1", **kw))
+    sources = {}
+    for step, _, src, _ in (json.loads(line) for line in (tmp_path / "full" / "samples-rank0.jsonl").read_text().splitlines()):
+        sources.setdefault(step, set()).add(src)
+    assert all(sources[s] == {"web"} for s in (0, 1, 2)) and set().union(*(sources[s] for s in (3, 4, 5))) == {"books", "code"}
+    # The resumed run is given no schedule: the checkpoint's is used.
+    train(tiny(shards, tmp_path / "split", mix_schedule="0:web=1;3:books=1,code=1", stop_after=2, **kw))
+    rest = train(tiny(shards, tmp_path / "split", **kw))
+    assert {**rest["losses"]} == {k: v for k, v in full["losses"].items() if k > 2}
+    saved = torch.load(checkpoints(tmp_path / "split")[-1], weights_only=True)["run"]["mix"]
+    assert saved == [[0, {"web": 1.0, "books": 0.0, "code": 0.0}], [3, {"web": 0.0, "books": 0.5, "code": 0.5}]]
+    # A JSON schedule file is the same schedule; another schedule is refused without --allow-reshape.
+    spec = tmp_path / "mix.json"
+    spec.write_text(json.dumps({"3": {"books": 1, "code": 1}, "0": {"web": 1}}))
+    assert train(tiny(shards, tmp_path / "split", mix_schedule=str(spec), **dict(kw, max_steps=7)))["step"] == 7
+    args = ["train", "--data", str(shards), "--out", str(tmp_path / "split"), "--max-steps", "8", "--quiet",
+            "--n-layer", "2", "--n-head", "2", "--n-embd", "64", "--block-size", "32", "--batch-size", "4",
+            "--threads", "1", "--sample-tokens", "0", "--mix-schedule", "0:web=1;4:books=1,code=1"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mix " in err and "--allow-reshape" in err
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--mix-schedule", "5:web=1"], "start at 0"),
+    (["--mix-schedule", "0:web"], "--mix-schedule"),
+    (["--mix-schedule", "0:nosuch=1"], "unknown source"),
+    (["--ce-chunks", "0"], "--ce-chunks"),
+    (["--peak-flops", "-1"], "--peak-flops"),
+])
+def test_bad_arguments_are_one_line_exit_2(shards, tmp_path, capsys, extra, message):
+    args = ["train", "--data", str(shards), "--out", str(tmp_path), "--max-steps", "1", "--quiet", "--threads", "1",
+            "--n-layer", "1", "--n-embd", "32", "--block-size", "32", "--sample-tokens", "0"]
+    assert cli.main(args + extra) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_crafted_checkpoint_and_truncated_shard_are_one_line_exit_2(shards, tmp_path, capsys):
+    import shutil
+
+    args = ["train", "--out", str(tmp_path / "run"), "--max-steps", "1", "--quiet", "--threads", "1",
+            "--n-layer", "1", "--n-embd", "32", "--block-size", "32", "--sample-tokens", "0"]
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "ckpt-00000005.pt").write_bytes(b"not a checkpoint")
+    assert cli.main(args + ["--data", str(shards)]) == 2
+    torch.save({"step": 5, "model": {}}, tmp_path / "run" / "ckpt-00000006.pt")  # a real torch file, not ours
+    assert cli.main(args + ["--data", str(shards)]) == 2
+    errs = capsys.readouterr().err.splitlines()
+    assert len(errs) == 2 and "not a readable checkpoint" in errs[0] and "missing or bad: optimizer" in errs[1]
+    copy = tmp_path / "dataset"
+    shutil.copytree(shards.parent, copy)
+    shard = sorted((copy / shards.name).glob("shard-train-*"))[0]
+    shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
+    shutil.rmtree(tmp_path / "run")
+    assert cli.main(args + ["--data", str(copy / shards.name), "--no-verify"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "grist: " in err
+
+
+def test_peak_flops_by_device_name():
+    from trainer.gpu import peak_flops
+
+    assert peak_flops("NVIDIA H100 80GB HBM3") == peak_flops("NVIDIA H200") == 989e12
+    assert peak_flops("NVIDIA H100 PCIe") == 756e12
+    assert peak_flops("NVIDIA A100-SXM4-40GB") == peak_flops("NVIDIA A100 80GB PCIe") == 312e12
+    assert peak_flops("NVIDIA L4") == 121e12 and peak_flops("NVIDIA L40S") == 362e12
+    assert peak_flops("NVIDIA A10G") == 70e12 and peak_flops("NVIDIA GeForce RTX 4090") == 165e12
+    assert peak_flops("Tesla T4") is None
