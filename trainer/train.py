@@ -242,6 +242,25 @@ def sample_text(model: GPT, data, cfg: TrainConfig, device: str) -> str | None:
 
 # ---- training ---------------------------------------------------------------------------------
 
+def optimizer_step(model, raw: torch.nn.Module, opt: torch.optim.Optimizer, batches, grad_accum: int, autocast,
+                   grad_clip: float, ce_chunks: int = 1, ddp: bool = False) -> torch.Tensor:
+    """Forward/backward over `grad_accum` (x, y) micro-batches, clip, AdamW step. Returns the mean loss
+    as a device tensor: reading it syncs the host, so the caller does that only at log steps."""
+    total = torch.zeros((), device=next(raw.parameters()).device)
+    for micro, (x, y) in enumerate(batches):
+        if ddp:  # all-reduce gradients only on the last micro-step
+            model.require_backward_grad_sync = micro == grad_accum - 1
+        with autocast:
+            _, loss = model(x, y, ce_chunks=ce_chunks)
+        (loss / grad_accum).backward()
+        total += loss.detach() / grad_accum
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(raw.parameters(), grad_clip)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return total
+
+
 def train(cfg: TrainConfig) -> dict[str, Any]:
     """Run (or resume) training; returns {step, losses {step: loss}, val, sample, out}."""
     dist = Dist(cfg.device)
@@ -380,20 +399,15 @@ def _train(cfg: TrainConfig, dist: Dist) -> dict[str, Any]:
         loader = loaders[segment_at(plan, step)]
         # Dropout RNG keyed by (seed, step, rank) like the data: resuming needs no RNG state.
         torch.manual_seed(int(np.random.SeedSequence([cfg.seed, step, dist.rank]).generate_state(1)[0]))
-        for micro in range(cfg.grad_accum):
-            x, y = loader.batch(step, micro, dist.device)
-            if trace:
-                trace.write("".join(json.dumps([step, micro, s, p]) + "\n" for s, p in loader.positions(step, micro)))
-            if dist.ddp:  # all-reduce gradients only on the last micro-step
-                model.require_backward_grad_sync = micro == cfg.grad_accum - 1
-            with autocast:
-                _, loss = model(x, y, ce_chunks=cfg.ce_chunks)
-            (loss / cfg.grad_accum).backward()
-            loss_acc += loss.detach() / cfg.grad_accum  # stays on the device: no host sync per step
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(raw.parameters(), cfg.grad_clip)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+
+        def batches(step=step, loader=loader):
+            for micro in range(cfg.grad_accum):
+                if trace:
+                    trace.write("".join(json.dumps([step, micro, s, p]) + "\n" for s, p in loader.positions(step, micro)))
+                yield loader.batch(step, micro, dist.device)
+
+        loss_acc += optimizer_step(model, raw, opt, batches(), cfg.grad_accum, autocast, cfg.grad_clip,
+                                   cfg.ce_chunks, dist.ddp)
         step += 1
         if step % cfg.log_interval == 0 or step == end:
             # Mean over the steps since the last log line and over ranks; float() syncs the GPU.
