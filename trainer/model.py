@@ -187,13 +187,15 @@ class GPT(nn.Module):
         return 6 * self.num_params() + 12 * c.n_layer * c.n_embd * (seq_len or c.block_size)
 
     def attention_mask(self, idx: torch.Tensor):
-        """None (plain causal), a FlexAttention BlockMask on CUDA, else a boolean SDPA mask."""
+        """None (plain causal), a FlexAttention BlockMask when training on CUDA, else a boolean SDPA mask.
+        FlexAttention has no dropout, and evaluation and generation (other lengths: one compilation
+        each) take the SDPA mask, which gives the same attention."""
         eot = self.config.eot_id
         if eot is None:
             return None
-        if idx.is_cuda:
+        if idx.is_cuda and self.training and not self.config.dropout:
             return flex_document_mask(idx, eot)
-        if not bool((idx == eot).any()):  # one window per document: the causal kernel is the same and faster
+        if not idx.is_cuda and not bool((idx == eot).any()):  # no boundary: the causal kernel, same result
             return None
         return document_mask(idx, eot)
 

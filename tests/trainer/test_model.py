@@ -90,3 +90,19 @@ def test_chunked_cross_entropy_equals_plain():
     assert all(torch.allclose(p.grad, q.grad, atol=1e-6) for p, q in zip(a.parameters(), b.parameters()))
     per_token = b(idx[:, :-1], idx[:, 1:], reduction="none", ce_chunks=5)[1]  # chunks need not divide 48
     assert per_token.shape == (48,) and torch.allclose(per_token.mean(), plain, atol=1e-6)
+
+
+def test_flex_block_mask_matches_the_sdpa_mask():
+    # The CUDA path (FlexAttention, compiled) run on CPU, where inductor compiles it too: same attention.
+    from trainer.model import _flex, document_mask, flex_document_mask
+
+    torch.manual_seed(0)
+    idx = torch.randint(1, 50, (2, 128))
+    idx[:, 40] = 0
+    idx[1, 90] = 0
+    q, k, v = (torch.randn(2, 2, 128, 16) for _ in range(3))
+    flex = _flex()[0](q, k, v, block_mask=flex_document_mask(idx, 0))
+    sdpa = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=document_mask(idx, 0))
+    assert torch.allclose(flex, sdpa, atol=1e-5)
+    causal = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert not torch.allclose(flex[:, :, 41:], causal[:, :, 41:], atol=1e-3)
