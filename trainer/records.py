@@ -17,7 +17,11 @@ def parse_mix_schedule(spec: str | None, sources: list[str]) -> list[tuple[int, 
     if not spec:
         return [(0, None)]
     try:
-        if spec.strip().endswith(".json") or Path(spec).is_file():
+        as_file = Path(spec).is_file()
+    except OSError:  # a long inline schedule is no file name
+        as_file = False
+    try:
+        if as_file or spec.strip().endswith(".json"):
             raw = json.loads(Path(spec).read_text())
             items = list(raw.items()) if isinstance(raw, dict) else [tuple(item) for item in raw]
         else:
