@@ -165,7 +165,8 @@ def save_checkpoint(out: Path, state: dict, keep: int) -> Path:
     return path
 
 
-CKPT_KEYS = ("step", "model", "optimizer", "model_config", "seed", "tokenizer_sha256")
+CKPT_KEYS = {"step": int, "model": dict, "optimizer": dict, "model_config": dict, "seed": int,
+             "tokenizer_sha256": str}
 
 
 def load_latest(out: Path) -> dict | None:
@@ -178,9 +179,11 @@ def load_latest(out: Path) -> dict | None:
     except Exception as err:  # torch raises many types for a corrupt or crafted file
         raise ConfigError(f"{found[-1]}: not a readable checkpoint ({type(err).__name__}: "
                           f"{str(err).splitlines()[0] if str(err) else ''})") from None
-    missing = [k for k in CKPT_KEYS if not isinstance(ckpt, dict) or k not in ckpt]
-    if missing or not isinstance(ckpt["step"], int) or ckpt["step"] < 0:
-        raise ConfigError(f"{found[-1]}: not a grist checkpoint (missing or bad: {', '.join(missing) or 'step'})")
+    bad = [k for k, kind in CKPT_KEYS.items() if not isinstance(ckpt, dict) or not isinstance(ckpt.get(k), kind)]
+    if not bad and (ckpt["step"] < 0 or not isinstance(ckpt.get("run", {}), dict)):
+        bad = ["step" if ckpt["step"] < 0 else "run"]
+    if bad:
+        raise ConfigError(f"{found[-1]}: not a grist checkpoint (missing or bad: {', '.join(bad)})")
     return ckpt
 
 
@@ -306,7 +309,10 @@ def _train(cfg: TrainConfig, dist: Dist) -> dict[str, Any]:
         spec = cfg.mix_schedule or (f"0:{cfg.source_weights}" if cfg.source_weights else None)
         plan = parse_mix_schedule(spec, sources)
     else:  # resume with the schedule the checkpoint recorded
-        plan = [(int(s), parse_weights(w, sources)) for s, w in saved["mix"]]
+        try:
+            plan = [(int(s), parse_weights(dict(w), sources)) for s, w in saved["mix"]]
+        except (TypeError, ValueError, ConfigError) as err:
+            raise ConfigError(f"{checkpoints(out)[-1]}: the recorded mix schedule is not usable ({err})") from None
     # One loader per schedule segment; each is a pure function of (seed, step, rank) for its weights.
     loaders = [TrainLoader(data, mcfg.block_size, cfg.batch_size, cfg.seed, dist.rank, dist.world_size, w)
                for _, w in plan]

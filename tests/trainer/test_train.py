@@ -178,8 +178,15 @@ def test_crafted_checkpoint_and_truncated_shard_are_one_line_exit_2(shards, tmp_
     assert cli.main(args + ["--data", str(shards)]) == 2
     torch.save({"step": 5, "model": {}}, tmp_path / "run" / "ckpt-00000006.pt")  # a real torch file, not ours
     assert cli.main(args + ["--data", str(shards)]) == 2
+    # A grist checkpoint with a mix schedule naming a source the shards lack.
+    assert cli.main(args + ["--data", str(shards), "--out", str(tmp_path / "ok"), "--max-steps", "2", "--stop-after", "1"]) == 0
+    good = torch.load(checkpoints(tmp_path / "ok")[-1], weights_only=True)
+    good["run"]["mix"] = [[0, {"nosuch": 1.0}]]
+    torch.save(good, checkpoints(tmp_path / "ok")[-1])
+    assert cli.main(args + ["--data", str(shards), "--out", str(tmp_path / "ok"), "--max-steps", "2"]) == 2
     errs = capsys.readouterr().err.splitlines()
-    assert len(errs) == 2 and "not a readable checkpoint" in errs[0] and "missing or bad: optimizer" in errs[1]
+    assert len(errs) == 3 and "not a readable checkpoint" in errs[0] and "missing or bad: optimizer" in errs[1]
+    assert "recorded mix schedule is not usable" in errs[2]
     copy = tmp_path / "dataset"
     shutil.copytree(shards.parent, copy)
     shard = sorted((copy / shards.name).glob("shard-train-*"))[0]
