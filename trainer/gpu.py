@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # (substring of torch.cuda.get_device_name(), dense bf16 FLOP/s with fp32 accumulation, no sparsity),
-# first match wins, so the more specific names come first. Figures: NVIDIA data sheets.
+# first match wins, so the more specific names come first. Figures: NVIDIA data sheets unless noted.
 PEAK_BF16: list[tuple[str, float]] = [
     ("h100 pcie", 756e12),
     ("h100 nvl", 835e12),
@@ -15,7 +15,7 @@ PEAK_BF16: list[tuple[str, float]] = [
     ("l40s", 362e12),
     ("l40", 181e12),
     ("l4", 121e12),
-    ("a10g", 70e12),  # AWS g5; the A10 below is 125e12
+    ("a10g", 70e12),  # AWS g5: the commonly cited figure, on no NVIDIA data sheet; the A10 is 125e12
     ("a10", 125e12),
     ("rtx 4090", 165e12),  # GeForce: fp32 accumulation runs at half the fp16-accumulate rate
     ("rtx 3090", 71e12),
