@@ -305,9 +305,10 @@ def _train(cfg: TrainConfig, dist: Dist) -> dict[str, Any]:
     if cfg.mix_schedule and cfg.source_weights:
         raise ConfigError("--mix-schedule and --source-weights: give one of them")
     saved = (ckpt.get("run") or {}) if ckpt else {}
-    if cfg.mix_schedule or cfg.source_weights or "mix" not in saved:
-        spec = cfg.mix_schedule or (f"0:{cfg.source_weights}" if cfg.source_weights else None)
-        plan = parse_mix_schedule(spec, sources)
+    if cfg.source_weights:
+        plan = [(0, parse_weights(cfg.source_weights, sources))]
+    elif cfg.mix_schedule or "mix" not in saved:
+        plan = parse_mix_schedule(cfg.mix_schedule, sources)
     else:  # resume with the schedule the checkpoint recorded
         try:
             plan = [(int(s), parse_weights(dict(w), sources)) for s, w in saved["mix"]]

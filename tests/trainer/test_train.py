@@ -206,3 +206,12 @@ def test_peak_flops_by_device_name():
     assert peak_flops("NVIDIA L4") == 121e12 and peak_flops("NVIDIA L40S") == 362e12
     assert peak_flops("NVIDIA A10G") == 70e12 and peak_flops("NVIDIA GeForce RTX 4090") == 165e12
     assert peak_flops("Tesla T4") is None
+
+
+def test_source_weights_errors_name_the_option(shards, tmp_path, capsys):
+    args = ["train", "--data", str(shards), "--out", str(tmp_path), "--max-steps", "1", "--quiet", "--threads", "1",
+            "--n-layer", "1", "--n-embd", "32", "--block-size", "32", "--sample-tokens", "0"]
+    assert cli.main(args + ["--source-weights", "web=1", "--mix-schedule", "0:web=1"]) == 2
+    assert cli.main(args + ["--source-weights", "nosuch=1"]) == 2
+    errs = capsys.readouterr().err.splitlines()
+    assert len(errs) == 2 and "give one of them" in errs[0] and errs[1].startswith("grist: --source-weights: unknown")
