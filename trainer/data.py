@@ -10,6 +10,14 @@ Sample order is a pure function of (seed, step, micro-step, rank): there is no i
 resuming needs only the step, and a run resumed on another world size simply draws its new ranks'
 samples. Each rank owns the r-th of `world_size` contiguous slices of every stream, so DDP ranks
 never see the same tokens. The source of each sample is drawn by weight (default: token share).
+
+`sampler="epoch"` (EpochPlan) instead tiles each rank's slice of every source into non-overlapping
+windows that never cross a shard (segment) boundary -- the last window of a segment is aligned to
+its end, so one planned epoch covers 100% of the tokens (a few tail tokens twice) -- and walks a
+seeded permutation of them, each source repeated by its planned epochs (manifest `planned_epochs`,
+else weight / token share). Still a pure function of (seed, step, micro, rank). We chose tiling
+over nanochat's best-fit packing: it keeps every window one contiguous slice (one gather) and
+drops no tokens; windows cross documents, which document-causal attention masks at EOT.
 """
 
 from __future__ import annotations
@@ -160,7 +168,8 @@ class TrainLoader:
     int64 (x, y) views of one fresh (B, T+1) buffer."""
 
     def __init__(self, data: ShardSplit, block_size: int, batch_size: int, seed: int = 0, rank: int = 0,
-                 world_size: int = 1, weights: dict[str, float] | None = None):
+                 world_size: int = 1, weights: dict[str, float] | None = None, sampler: str = "random",
+                 micro_steps: int = 1):
         self.data, self.T, self.B = data, block_size, batch_size
         self.seed, self.rank, self.world_size = seed, rank, world_size
         names = list(data.streams)
@@ -183,14 +192,21 @@ class TrainLoader:
             self.lo.append(lo)
             self.starts.append(hi - lo - block_size)
 
+        self.plan = EpochPlan(self, micro_steps) if sampler == "epoch" else None
+
     def positions(self, step: int, micro: int = 0) -> list[tuple[str, int]]:
         """(source, stream position) of each window of a batch."""
+        if self.plan is not None:
+            k, w = self.plan.windows(step, micro)
+            return [(self.sources[a], int(self.plan.starts[a][b])) for a, b in zip(k, w)]
         rng = np.random.default_rng([self.seed, step, micro, self.rank])
         which = rng.choice(len(self.sources), size=self.B, p=self.p)
         u = rng.random(self.B)
         return [(self.sources[k], self.lo[k] + int(u[i] * self.starts[k])) for i, k in enumerate(which)]
 
     def batch_numpy(self, step: int, micro: int = 0) -> np.ndarray:
+        if self.plan is not None:
+            return self.plan.gather(step, micro)
         buf = np.empty((self.B, self.T + 1), dtype=np.int64)
         segs, streams = self.data.segments, self.data.streams
         for row, (src, pos) in zip(buf, self.positions(step, micro)):
@@ -206,7 +222,144 @@ class TrainLoader:
         return buf[:, :-1], buf[:, 1:]
 
     def state_dict(self) -> dict:
-        return {"seed": self.seed, "block_size": self.T, "batch_size": self.B, "weights": self.weights}
+        return {"seed": self.seed, "block_size": self.T, "batch_size": self.B, "weights": self.weights,
+                "sampler": "epoch" if self.plan is not None else "random"}
+
+
+def planned_epochs(data: ShardSplit, weights: dict[str, float]) -> dict[str, float]:
+    """Epochs per source over one plan: the manifest's `planned_epochs` when present (shards already
+    hold its repeats, so each is 1 pass here), else weight / token share (token share -> 1.0 each)."""
+    if data.manifest.extra.get("planned_epochs") and weights == {
+            s: data.streams[s].tokens / data.tokens for s in data.streams}:
+        return {s: 1.0 for s in data.streams}
+    total = data.tokens
+    return {s: weights.get(s, 0.0) / (data.streams[s].tokens / total) for s in data.streams}
+
+
+class EpochPlan:
+    """Epoch-exact order: a seeded permutation of the slots of one plan (every window of source s
+    `epochs[s]` times), then each source's occurrences walk its own per-epoch window permutation."""
+
+    def __init__(self, ld: TrainLoader, micro_steps: int = 1):
+        self.ld, self.M, self.L = ld, micro_steps, ld.T + 1
+        data = ld.data
+        self.epochs = planned_epochs(data, ld.weights)
+        self.starts, self.seg, self.off = [], [], []  # per source: stream start, segment, in-segment start
+        for k, s in enumerate(ld.sources):
+            st = data.streams[s]
+            lo, hi = ld.lo[k], ld.lo[k] + ld.starts[k] + ld.T
+            starts = _tile(st, lo, hi, self.L)
+            i = np.searchsorted(st.cum, starts, side="right") - 1
+            single = starts + self.L <= st.cum[i + 1]  # inside one span -> one contiguous slice
+            self.starts.append(starts)
+            self.seg.append(np.where(single, st.seg[i], -1))
+            self.off.append(st.start[i] + starts - st.cum[i])
+        counts = np.array([max(1, round(self.epochs[s] * len(w))) for s, w in zip(ld.sources, self.starts)])
+        self.counts = counts
+        self.labels = np.repeat(np.arange(len(counts)), counts).astype(np.int32)
+        self.slots = len(self.labels)
+
+    def windows(self, step: int, micro: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(source index, window index) of each row of batch (step, micro)."""
+        if micro >= self.M:
+            raise ConfigError(f"micro-step {micro} >= micro_steps {self.M} given to the loader")
+        B, seed, rank = self.ld.B, self.ld.seed, self.ld.rank
+        first = (step * self.M + micro) * B
+        src = np.empty(B, np.int64)
+        win = np.empty(B, np.int64)
+        for r, i in enumerate(range(first, first + B)):  # B rows: a short loop over cached permutations
+            p, pos = divmod(i, self.slots)
+            order, occ = self._order(p)
+            k = int(self.labels[order[pos]])
+            n = len(self.starts[k])
+            e, j = divmod(p * int(self.counts[k]) + int(occ[pos]), n)  # the source's own epoch count
+            src[r], win[r] = k, _cached_perm(seed, rank, k, e, n)[j]
+        return src, win
+
+    def _order(self, p: int):
+        key = (self.ld.seed, self.ld.rank, -1, p, self.slots)
+        hit = _CACHE.get(key)
+        if hit is None:
+            order = np.random.default_rng([self.ld.seed, self.ld.rank, 1 << 20, p]).permutation(self.slots)
+            lab = self.labels[order]
+            occ = np.empty(self.slots, np.int64)  # occurrence number of each slot within its source
+            for k in range(len(self.starts)):
+                m = lab == k
+                occ[m] = np.arange(int(m.sum()))
+            hit = _CACHE[key] = (order, occ)
+        return hit
+
+    def gather(self, step: int, micro: int = 0) -> np.ndarray:
+        src, win = self.windows(step, micro)
+        buf = np.empty((self.ld.B, self.L), dtype=np.int64)
+        ar = np.arange(self.L)
+        segs = self.ld.data.segments
+        for k in np.unique(src):
+            rows = np.flatnonzero(src == k)
+            w = win[rows]
+            seg, off = self.seg[k][w], self.off[k][w]
+            for g in np.unique(seg):
+                r = seg == g
+                if g >= 0:  # one fancy-index gather for all rows in this segment
+                    buf[rows[r]] = segs[g][off[r][:, None] + ar]
+                else:
+                    st = self.ld.data.streams[self.ld.sources[k]]
+                    for row, start in zip(rows[r], self.starts[k][w[r]]):
+                        st.read(segs, int(start), buf[row])
+        return buf
+
+
+_CACHE: dict = {}
+
+
+def _cached_perm(seed: int, rank: int, k: int, e: int, n: int) -> np.ndarray:
+    key = (seed, rank, k, e, n)
+    if key not in _CACHE:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = np.random.default_rng([seed, rank, k, e]).permutation(n)
+    return _CACHE[key]
+
+
+def _tile(st: Stream, lo: int, hi: int, L: int) -> np.ndarray:
+    """Window starts tiling stream range [lo, hi) without crossing a segment; each piece's last
+    window is aligned to its end. Pieces shorter than L (a source's few tokens in a shard) are skipped."""
+    change = np.flatnonzero(np.diff(st.seg)) + 1
+    bounds = np.unique(np.clip(np.concatenate([[lo, hi], st.cum[change]]), lo, hi))
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if b - a < L:
+            continue
+        s = np.arange(a, b - L + 1, L)
+        if s[-1] + L < b:
+            s = np.append(s, b - L)
+        out.append(s)
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+def coverage(loader: TrainLoader, steps: int | None = None) -> dict[str, float]:
+    """Fraction of this rank's tokens seen at least once and exactly once over `steps` optimizer steps
+    (default: one planned epoch = slots / (batch * micro_steps)), and seen 3+ times."""
+    M = loader.plan.M if loader.plan is not None else 1
+    if steps is None:
+        slots = loader.plan.slots if loader.plan is not None else loader.data.tokens // (loader.T + 1)
+        steps = -(-slots // (loader.B * M))
+    seen = {s: np.zeros(loader.starts[k] + loader.T, np.int32) for k, s in enumerate(loader.sources)}
+    for step in range(steps):
+        for micro in range(M):
+            for s, pos in loader.positions(step, micro):
+                k = loader.sources.index(s)
+                a = pos - loader.lo[k]
+                seen[s][a: a + loader.T + 1] += 1
+    c = np.concatenate(list(seen.values()))
+    n = len(c)
+    return {"steps": steps, "seen": float((c > 0).sum() / n), "once": float((c == 1).sum() / n),
+            "never": float((c == 0).sum() / n), "3plus": float((c >= 3).sum() / n)}
+
+
+def val_weights(loader: TrainLoader) -> dict[str, float]:
+    """The training mix (token share of each source among trained tokens): weights for the 'all' loss."""
+    return dict(zip(loader.sources, (float(x) for x in loader.p)))
 
 
 def val_windows(data: ShardSplit, block_size: int, rank: int = 0, world_size: int = 1,
@@ -227,3 +380,37 @@ def val_windows(data: ShardSplit, block_size: int, rank: int = 0, world_size: in
             rows.append(row)
         out[name] = rows
     return out
+
+
+class Prefetcher:
+    """Background batches: a thread fills a small queue with loader.batch_numpy(step, micro) for the
+    given (step, micro) keys in order, so the order is exactly that of calling it inline."""
+
+    def __init__(self, loader: TrainLoader, keys, depth: int = 4):
+        import queue
+        import threading
+
+        self.q: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+
+        def work():
+            for key in keys:
+                if self._stop.is_set():
+                    return
+                self.q.put((key, loader.batch_numpy(*key)))
+            self.q.put(None)
+
+        self.thread = threading.Thread(target=work, daemon=True)
+        self.thread.start()
+
+    def __iter__(self):
+        while (item := self.q.get()) is not None:
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        while self.thread.is_alive():  # drain so a blocked put returns
+            try:
+                self.q.get_nowait()
+            except Exception:
+                self.thread.join(0.01)

@@ -115,3 +115,87 @@ def test_refuses_wrong_tokenizer_and_bad_checksum(shards, tmp_path):
         open_split(shards, "test")
     with pytest.raises(ConfigError, match="fewer than block_size"):
         TrainLoader(open_split(shards, "val"), 4096, 8)
+
+
+# --- epoch-exact sampler -------------------------------------------------------------------------
+
+from trainer.data import Prefetcher, coverage, val_weights  # noqa: E402
+
+
+def _epoch_loader(data, **kw):
+    args = {"block_size": 32, "batch_size": 4, "seed": 3, "sampler": "epoch", "micro_steps": 2} | kw
+    return TrainLoader(data, **args)
+
+
+def test_epoch_sampler_covers_every_token_in_one_planned_epoch(shards):
+    ld = _epoch_loader(open_split(shards, "train"))
+    cov = coverage(ld)
+    assert cov["seen"] == 1.0 and cov["never"] == 0.0 and cov["3plus"] == 0.0
+    assert cov["once"] > 0.98  # only each segment's end-aligned last window overlaps its neighbour
+    rnd = coverage(TrainLoader(open_split(shards, "train"), 32, 4, seed=3), cov["steps"] * 2)
+    assert rnd["never"] > 0.2  # with replacement, the same token budget misses many tokens
+
+
+def test_epoch_sampler_is_deterministic_and_resumes_mid_epoch(shards):
+    data = open_split(shards, "train")
+    a, b = _epoch_loader(data), _epoch_loader(open_split(shards, "train"))
+    steps = a.plan.slots // 8 + 3  # runs past the first planned epoch into the next
+    first = [a.batch_numpy(s, m) for s in range(steps) for m in range(2)]
+    resumed = [b.batch_numpy(s, m) for s in range(steps // 2, steps) for m in range(2)]
+    assert all(np.array_equal(x, y) for x, y in zip(first[2 * (steps // 2):], resumed))
+    assert not np.array_equal(first[0], first[1])
+    with pytest.raises(ConfigError):
+        a.batch_numpy(0, 2)
+
+
+def test_epoch_sampler_rows_are_stream_windows_within_one_shard(shards):
+    data = open_split(shards, "train")
+    ld = _epoch_loader(data)
+    expected = _documents(shards, "train")
+    for step in range(20):
+        buf = ld.batch_numpy(step, 1)
+        for row, (src, pos) in zip(buf, ld.positions(step, 1)):
+            assert np.array_equal(row, expected[src][pos: pos + 33])
+            st = data.streams[src]
+            i, j = np.searchsorted(st.cum, [pos, pos + 32], side="right") - 1
+            assert st.seg[i] == st.seg[j]  # no window crosses a shard boundary
+
+
+def test_epoch_sampler_ranks_disjoint(shards):
+    data = open_split(shards, "train")
+    seen = []
+    for rank in range(2):
+        ld = _epoch_loader(data, rank=rank, world_size=2)
+        cover = set()
+        for step in range(ld.plan.slots // 8 + 1):
+            for m in range(2):
+                cover |= {(s, p + d) for s, p in ld.positions(step, m) for d in range(33)}
+        seen.append(cover)
+    assert seen[0] and seen[1] and not seen[0] & seen[1]
+
+
+def test_epoch_sampler_respects_per_source_epochs(shards):
+    data = open_split(shards, "train")
+    share = {s: data.streams[s].tokens / data.tokens for s in data.streams}
+    w = {s: share[s] * (2.0 if s == "code" else 1.0) for s in share}
+    ld = _epoch_loader(data, weights=parse_weights(w, sorted(w)))
+    assert ld.plan.epochs["code"] == pytest.approx(2 * ld.plan.epochs["web"])
+    counts = dict.fromkeys(ld.sources, 0)
+    for step in range(-(-ld.plan.slots // 8)):
+        for m in range(2):
+            for s, _ in ld.positions(step, m):
+                counts[s] += 1
+    n = dict(zip(ld.sources, (len(x) for x in ld.plan.starts)))
+    ratio = {s: counts[s] / n[s] for s in counts}
+    assert ratio["code"] == pytest.approx(2 * ratio["web"], rel=0.05)
+    assert sum(val_weights(ld).values()) == pytest.approx(1.0)
+
+
+def test_prefetch_yields_the_inline_order(shards):
+    ld = _epoch_loader(open_split(shards, "train"))
+    keys = [(s, m) for s in range(5) for m in range(2)]
+    pf = Prefetcher(ld, keys, depth=2)
+    got = list(pf)
+    pf.close()
+    assert [k for k, _ in got] == keys
+    assert all(np.array_equal(b, ld.batch_numpy(*k)) for k, b in got)
