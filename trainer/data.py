@@ -302,11 +302,31 @@ class EpochPlan:
                 r = seg == g
                 if g >= 0:  # one fancy-index gather for all rows in this segment
                     buf[rows[r]] = segs[g][off[r][:, None] + ar]
-                else:
+                else:  # windows over many documents (short ones): vectorised too, see _multi_span
                     st = self.ld.data.streams[self.ld.sources[k]]
-                    for row, start in zip(rows[r], self.starts[k][w[r]]):
-                        st.read(segs, int(start), buf[row])
+                    _multi_span(st, segs, self.starts[k][w[r]], buf, rows[r])
         return buf
+
+
+def _multi_span(st: Stream, segs: list[np.ndarray], pos: np.ndarray, buf: np.ndarray, rows: np.ndarray) -> None:
+    """Fill buf[rows] with stream windows starting at `pos` that span several spans of one segment
+    each: per covered span, its (segment start - stream start) shift repeated over the window tokens
+    inside it, so the index is one np.repeat and the read one fancy-index gather per segment. This
+    replaced a per-span Python loop that ran at 0.08x a memmap gather on 30-token documents."""
+    L = buf.shape[1]
+    i0 = np.searchsorted(st.cum, pos, side="right") - 1
+    i1 = np.searchsorted(st.cum, pos + L - 1, side="right") - 1
+    n = i1 - i0 + 1
+    k = np.repeat(i0 - np.cumsum(n) + n, n) + np.arange(n.sum())  # covered span ids, row by row
+    p = np.repeat(pos, n)
+    take = np.minimum(st.cum[k + 1], p + L) - np.maximum(st.cum[k], p)
+    shift = np.repeat(st.start[k] - st.cum[k], take)
+    idx = (pos[:, None] + np.arange(L)).ravel() + shift
+    idx = idx.reshape(len(pos), L)
+    g = st.seg[i0]
+    for s in np.unique(g):
+        m = g == s
+        buf[rows[m]] = segs[s][idx[m]]
 
 
 _CACHE: dict = {}
