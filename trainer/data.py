@@ -427,3 +427,27 @@ class Prefetcher:
                 self.q.get_nowait()
             except Exception:
                 self.thread.join(0.01)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m trainer.data SHARDS [--block 1024 --batch 16 --steps N]`: the coverage figure of one
+    planned epoch, epoch sampler vs the with-replacement sampler on the same token budget."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("shards")
+    ap.add_argument("--block", type=int, default=1024)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    data = open_split(args.shards, "train")
+    epoch = TrainLoader(data, args.block, args.batch, args.seed, sampler="epoch")
+    for name, ld in (("epoch", epoch), ("random", TrainLoader(data, args.block, args.batch, args.seed))):
+        c = coverage(ld, -(-epoch.plan.slots // args.batch))
+        print(f"{name:6s} sampler, {c['steps']} steps (one planned epoch): tokens seen {c['seen']:.1%}, "
+              f"exactly once {c['once']:.1%}, never {c['never']:.1%}, 3+ times {c['3plus']:.1%}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -199,3 +199,12 @@ def test_prefetch_yields_the_inline_order(shards):
     pf.close()
     assert [k for k, _ in got] == keys
     assert all(np.array_equal(b, ld.batch_numpy(*k)) for k, b in got)
+
+
+def test_coverage_script_prints_both_samplers(shards, capsys):
+    from trainer.data import main
+
+    assert main([str(shards), "--block", "32", "--batch", "4"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("epoch") and "tokens seen 100.0%" in out[0] and "never 0.0%" in out[0]
+    assert out[1].startswith("random") and "never 0.0%" not in out[1]
