@@ -165,7 +165,8 @@ class TrainLoader:
     """Batches of `batch_size` windows of `block_size + 1` tokens for one rank.
 
     `batch(step, micro)` is a pure function of (seed, step, micro, rank); the returned tensors are
-    int64 (x, y) views of one fresh (B, T+1) buffer."""
+    int64 (x, y) views of one fresh (B, T+1) buffer. `sampler="epoch"` walks EpochPlan and needs
+    `micro_steps` (gradient-accumulation steps per optimizer step) so micro-batches never repeat."""
 
     def __init__(self, data: ShardSplit, block_size: int, batch_size: int, seed: int = 0, rank: int = 0,
                  world_size: int = 1, weights: dict[str, float] | None = None, sampler: str = "random",
@@ -251,6 +252,7 @@ class EpochPlan:
         counts = np.array([max(1, round(self.epochs[s] * len(w))) for s, w in zip(ld.sources, self.starts)])
         self.counts = counts
         self.joint: Stream | None = None
+        self._orders: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.labels = np.repeat(np.arange(len(counts)), counts).astype(np.int32)
         self.slots = len(self.labels)
 
@@ -272,16 +274,16 @@ class EpochPlan:
         return src, win
 
     def _order(self, p: int):
-        key = (self.ld.seed, self.ld.rank, -1, p, self.slots)
-        hit = _CACHE.get(key)
+        hit = self._orders.get(p)  # per plan: the order depends on its labels, not only on the seed
         if hit is None:
+            self._orders.clear()  # one pass at a time is live
             order = np.random.default_rng([self.ld.seed, self.ld.rank, 1 << 20, p]).permutation(self.slots)
             lab = self.labels[order]
             occ = np.empty(self.slots, np.int64)  # occurrence number of each slot within its source
             for k in range(len(self.starts)):
                 m = lab == k
                 occ[m] = np.arange(int(m.sum()))
-            hit = _CACHE[key] = (order, occ)
+            hit = self._orders[p] = (order, occ)
         return hit
 
     def gather(self, step: int, micro: int = 0) -> np.ndarray:
