@@ -312,9 +312,8 @@ def _multi_span(st: Stream, segs: list[np.ndarray], pos: np.ndarray, buf: np.nda
     k = np.repeat(i0 - np.cumsum(n) + n, n) + np.arange(n.sum())  # covered span ids, row by row
     p = np.repeat(pos, n)
     take = np.minimum(st.cum[k + 1], p + L) - np.maximum(st.cum[k], p)
-    shift = np.repeat(st.start[k] - st.cum[k], take)
-    idx = (pos[:, None] + np.arange(L)).ravel() + shift
-    idx = idx.reshape(len(pos), L)
+    idx = np.repeat(st.start[k] - st.cum[k], take).reshape(len(pos), L)  # segment minus stream position
+    idx += pos[:, None] + _arange(L)  # in place: this path is memory-bound
     g = st.seg[i0]
     if (g == g[0]).all():
         buf[rows] = segs[g[0]][idx]
@@ -325,6 +324,13 @@ def _multi_span(st: Stream, segs: list[np.ndarray], pos: np.ndarray, buf: np.nda
 
 
 _CACHE: dict = {}
+
+
+def _arange(n: int) -> np.ndarray:
+    key = ("arange", n)
+    if key not in _CACHE:
+        _CACHE[key] = np.arange(n)
+    return _CACHE[key]
 
 
 def _cached_perm(seed: int, rank: int, k: int, e: int, n: int) -> np.ndarray:
