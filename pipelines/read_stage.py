@@ -15,9 +15,9 @@ from pipelines.config import Config, ReadConfig, SourceConfig
 from pipelines.document import DOC_SCHEMA, documents_table, dropped_table
 from pipelines.parts import PartWriter
 from pipelines.sources.base import Doc, truncate_text
-from pipelines.sources.files import expand_paths, resolve_path
+from pipelines.sources.files import boundary_drop, expand_paths, glob_root, resolve_path
 from pipelines.sources.registry import get_reader
-from pipelines.sources.textnorm import normalize_text
+from pipelines.sources.textnorm import normalize_text, scrub_surrogates, scrub_value
 from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 from pipelines.step import Resources
 
@@ -25,11 +25,14 @@ STAGE = "read"
 
 
 def read_specs(cfg: Config, base_dir: Path | None = None) -> list[dict[str, Any]]:
-    """One spec per input path: {"part", "source", "path", "file_index", "size", "shown_path"}."""
+    """One spec per input path: {"part", "source", "path", "file_index", "size", "shown_path", "root"}.
+    `root` is the tree the matching pattern names; the reader refuses symlinks leading out of it."""
     import fsspec
 
     specs = []
     for src in cfg.sources:
+        roots = {path: glob_root(resolve_path(pattern, base_dir))
+                 for pattern in reversed(src.paths) for path in expand_paths([pattern], base_dir)}
         for i, (path, shown) in enumerate(input_files(src.paths, base_dir)):
             try:
                 fs, _, p = fsspec.core.get_fs_token_paths(path)
@@ -37,7 +40,7 @@ def read_specs(cfg: Config, base_dir: Path | None = None) -> list[dict[str, Any]
             except OSError:
                 size = 0
             specs.append({"part": f"{src.name}-{i:05d}", "source": src.name, "path": path, "file_index": i, "size": size,
-                          "shown_path": shown})
+                          "shown_path": shown, "root": roots.get(path, path)})
     return specs
 
 
@@ -76,33 +79,50 @@ class ReadPartTask:
         drops: list[dict] = []
         seen_ids: set[str] = set()
         try:
-            for n, rec in enumerate(reader(spec["path"], src, self.cfg)):
-                rid = rec.id if rec.id is not None else f"{prefix}/{n:07d}"
-                # Documents and drops alike: the input file, then what the reader knows (url, line, ...).
-                meta = {"path": spec.get("shown_path", spec["path"]), **rec.meta}
-                if isinstance(rec, Doc):
-                    if rid in seen_ids:  # a natural id repeated inside one file
-                        drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": "duplicate_id",
-                                      "meta": meta})
-                        continue
-                    seen_ids.add(rid)
-                    text, newlines, controls = normalize_text(rec.text)
-                    self._count(writer, "normalised_newlines", newlines)
-                    self._count(writer, "removed_control_chars", controls)
-                    text, cut = truncate_text(text, self.cfg.max_doc_bytes)
-                    if cut:
-                        writer.stats.counters["truncated_max_doc_bytes"] += 1
-                    docs.append({"id": rid, "source": src.name, "text": text, "meta": meta})
-                else:
-                    drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": rec.reason, "meta": meta})
-                if len(docs) + len(drops) >= self.cfg.batch_rows:
-                    self._flush(writer, docs, drops)
+            shown = spec.get("shown_path", spec["path"])
+            try:
+                self._read(spec, src, reader, writer, prefix, shown, docs, drops, seen_ids)
+            except Exception as e:  # no input may end a run: the rest of this file is one named drop
+                drops.append({"id": f"{prefix}/error", "source": src.name, "stage": STAGE,
+                              "reason": f"reader_error:{type(e).__name__}", "meta": {"path": shown}})
             self._flush(writer, docs, drops)
             writer.stats.bytes_in = int(spec.get("size", 0))  # input bytes as stored (compressed)
             return writer.commit(DOC_SCHEMA).to_json()
         except BaseException:
             writer.abort()
             raise
+
+    def _read(self, spec, src, reader, writer, prefix, shown, docs, drops, seen_ids) -> None:
+        refused = boundary_drop(spec["path"], spec.get("root", spec["path"]))
+        if refused:
+            drops.append({"id": f"{prefix}/refused", "source": src.name, "stage": STAGE, "reason": refused,
+                          "meta": {"path": shown}})
+            return
+        for n, rec in enumerate(reader(spec["path"], src, self.cfg)):
+            rid = rec.id if rec.id is not None else f"{prefix}/{n:07d}"
+            # Documents and drops alike: the input file, then what the reader knows (url, line, ...).
+            meta = {"path": shown, **scrub_value(rec.meta)}
+            if isinstance(rid, str):
+                rid = scrub_surrogates(rid)[0]
+            if isinstance(rec, Doc):
+                if rid in seen_ids:  # a natural id repeated inside one file
+                    drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": "duplicate_id",
+                                  "meta": meta})
+                    continue
+                seen_ids.add(rid)
+                text, surrogates = scrub_surrogates(rec.text)
+                self._count(writer, "replaced_surrogates", surrogates)
+                text, newlines, controls = normalize_text(text)
+                self._count(writer, "normalised_newlines", newlines)
+                self._count(writer, "removed_control_chars", controls)
+                text, cut = truncate_text(text, self.cfg.max_doc_bytes)
+                if cut:
+                    writer.stats.counters["truncated_max_doc_bytes"] += 1
+                docs.append({"id": rid, "source": src.name, "text": text, "meta": meta})
+            else:
+                drops.append({"id": rid, "source": src.name, "stage": STAGE, "reason": rec.reason, "meta": meta})
+            if len(docs) + len(drops) >= self.cfg.batch_rows:
+                self._flush(writer, docs, drops)
 
     @staticmethod
     def _count(writer: PartWriter, name: str, hit: bool) -> None:

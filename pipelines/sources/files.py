@@ -56,3 +56,35 @@ def open_binary(path: str) -> IO[bytes]:
 def is_dir(path: str) -> bool:
     fs, _, paths = fsspec.core.get_fs_token_paths(path)
     return fs.isdir(paths[0])
+
+
+def glob_root(pattern: str) -> str:
+    """The tree a pattern names: its folders before the first wildcard (a literal path: itself)."""
+    parts = pattern.split(os.sep)
+    for i, part in enumerate(parts):
+        if any(ch in part for ch in "*?["):
+            return os.sep.join(parts[:i]) or os.sep
+    return pattern
+
+
+def boundary_drop(path: str, root: str) -> str | None:
+    """The drop reason when a local input must not be opened, else None: a symlink leading out of
+    `root` (`symlink_outside_tree`) or into a loop (`symlink_loop`), a FIFO, socket or device
+    (`not_regular_file`: opening a FIFO blocks forever), or a file the run may not read."""
+    if _is_url(path):
+        return None
+    import errno
+    import stat
+    try:
+        real = os.path.realpath(path, strict=True)
+    except OSError as e:
+        return "symlink_loop" if e.errno == errno.ELOOP else ("permission_denied" if e.errno == errno.EACCES else None)
+    top = os.path.realpath(root)
+    if real != top and not real.startswith(top.rstrip(os.sep) + os.sep):
+        return "symlink_outside_tree"
+    mode = os.stat(real).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return "not_regular_file"
+    if not os.access(real, os.R_OK):
+        return "permission_denied"
+    return None

@@ -23,3 +23,26 @@ def normalize_text(text: str) -> tuple[str, bool, bool]:
     if controls:
         text = _CONTROLS.sub("", text)
     return text, newlines, controls
+
+
+# Lone UTF-16 surrogates: valid in a Python str (json.loads("\"\\ud800\"")), unencodable as UTF-8,
+# so Arrow and every writer raise on them. Paired escapes are already joined by the JSON decoder.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def scrub_surrogates(text: str) -> tuple[str, bool]:
+    """(text with each lone surrogate replaced by U+FFFD, whether any was)."""
+    if _SURROGATES.search(text) is None:
+        return text, False
+    return _SURROGATES.sub("\ufffd", text), True
+
+
+def scrub_value(value):
+    """A reader's meta value with every string in it scrubbed of surrogates (dicts and lists walked)."""
+    if isinstance(value, str):
+        return scrub_surrogates(value)[0]
+    if isinstance(value, dict):
+        return {scrub_value(k): scrub_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_value(v) for v in value]
+    return value
