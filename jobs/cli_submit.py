@@ -30,8 +30,12 @@ def main(args: argparse.Namespace) -> int:
     load_config(args.config, overrides)  # a bad config fails here, not on the cluster
     extra = [*(["--output", args.output] if args.output else []), *(["--workers", str(args.workers)] if args.workers else [])]
     entry = jc.entrypoint_command(args.entrypoint, Path(args.config), working_dir, extra)
+    from jobs.upload import listing, summary
+
+    env = jc.runtime_env(args.runtime_env, working_dir, not args.no_install)
+    print(summary(*listing(working_dir, env["excludes"])), flush=True)
     c = jc.client(args.address)
-    job_id = jc.submit(c, entrypoint=entry, runtime_env=jc.runtime_env(args.runtime_env, working_dir, not args.no_install),
+    job_id = jc.submit(c, entrypoint=entry, runtime_env=env,
                        submission_id=args.job_id)
     print(f"submitted {job_id}: {entry}", flush=True)
     if not args.wait:

@@ -40,6 +40,9 @@ def client(address: str | None):
 def runtime_env(path: Path | None, working_dir: Path, install: bool) -> dict[str, Any]:
     env = yaml.safe_load((path or RUNTIME_ENV).read_text()) or {}
     env["working_dir"] = str(working_dir)
+    from jobs.upload import excludes
+
+    env["excludes"] = [*env.get("excludes", []), *excludes(working_dir)]  # secrets never leave the machine
     if not install:
         env.pop("pip", None)
     return env
