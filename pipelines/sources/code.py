@@ -190,11 +190,12 @@ def check_code(raw: bytes, cfg: ReadConfig) -> tuple[str | None, str | None, dic
     """(text, None, stats) if the file passes the StarCoder-style rules, else (None, reason, stats)."""
     if b"\x00" in raw:
         return None, "binary_file", {"size": len(raw)}
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, "binary_file", {"size": len(raw)}
+    from pipelines.sources.books import decode_text
+
+    text, encoding = decode_text(raw, cut=False)  # no NULs: text in some encoding (latin-1 sources exist)
     st = stats(raw, text)
+    if encoding != "utf-8":
+        st["encoding"] = encoding
     if generated_marker(text):
         return None, "code_generated", st
     if st["max_line_length"] > cfg.code_max_line_length:
