@@ -167,7 +167,8 @@ def _walk(root: Path, cfg: ReadConfig) -> Iterator[tuple[Path, str | None, tuple
             lic.add(folder, rel, filenames)
         for name in filenames:
             p = folder / name
-            if p.is_symlink() or not p.is_file():  # links may leave the tree or loop
+            if p.is_symlink() or not p.is_file():  # read_code names the drop; nothing here opens it
+                yield p, vendored, (None, None)
                 continue
             yield p, vendored, lic.of(p)
 
@@ -250,6 +251,8 @@ def _file(path: Path, rel: str, vendored: str | None, lic: str | None,
 
 
 def read_code(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
+    from pipelines.sources.files import boundary_drop
+
     root = Path(path)
     if root.is_dir():
         repo, files = root, _walk(root, cfg)
@@ -264,6 +267,10 @@ def read_code(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]
         any_file = True
         rel = p.relative_to(repo).as_posix()
         rid = f"{src.name}/{repo.name}/{rel}"
+        refused = boundary_drop(str(p), str(repo)) if p.is_symlink() or not p.is_file() else None
+        if refused or p.is_symlink():  # a link inside the tree is read where it sits, not twice
+            yield Drop(refused or "symlink_inside_tree", id=rid, meta={"repo": repo.name, "path": rel})
+            continue
         text, reason, st = _file(p, rel, vendored, lic, cfg)
         meta = {"repo": repo.name, "path": rel, "language": language_of(p.name), "license": lic,
                 "license_source": lic_source, "vendored": vendored is not None, "commit": commit, **st}

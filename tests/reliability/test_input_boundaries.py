@@ -49,3 +49,22 @@ def test_symlinks_loops_and_fifos_are_named_drops(tmp_path: Path, ray_local):
     assert reasons == {"leak.txt": "symlink_outside_tree", "loop.txt": "symlink_loop", "pipe.txt": "not_regular_file"}
     assert kept and all(Path(str(d["meta"])).name != "leak.txt" for d in kept)
     assert not any(SENTINEL in d["text"] for d in kept)
+
+
+def test_code_tree_symlinks_and_fifo_are_named_drops(tmp_path: Path):
+    from pipelines.config import ReadConfig, SourceConfig
+    from pipelines.sources.code import read_code
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text(f"X = '{SENTINEL}'\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.py").write_text("def main():\n    return 1\n")
+    os.symlink(outside / "secret.py", repo / "leak.py")
+    os.symlink(outside, repo / "linked_dir")
+    os.mkfifo(repo / "pipe.py")
+    recs = list(read_code(str(repo), SourceConfig(name="code", kind="code", paths=[str(repo)]), ReadConfig()))
+    got = {r.meta["path"]: getattr(r, "reason", "doc") for r in recs}
+    assert got == {"main.py": "doc", "leak.py": "symlink_outside_tree", "pipe.py": "not_regular_file"}
+    assert not any(SENTINEL in (getattr(r, "text", "") or "") for r in recs)

@@ -154,7 +154,7 @@ def test_single_file_and_empty_tree_and_symlink(tmp_path):
     [drop] = _read(tmp_path / "nothing")
     assert drop.reason == "empty_repo"
     os.symlink(root / "one.py", root / "link.py")  # links are not regular files of the tree
-    assert [r.meta["path"] for r in _read(root)] == ["one.py"]
+    assert [(r.meta["path"], getattr(r, "reason", None)) for r in _read(root)] == [("link.py", "symlink_inside_tree"), ("one.py", None)]
 
 
 def _licences(recs):
