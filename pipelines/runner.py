@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from typing import Any, Callable
 
 import pyarrow as pa
@@ -20,34 +21,47 @@ from pipelines.progress import StageProgress, log
 from pipelines.step import PartTask
 
 _started_here = False
+_watchdog = None
 
 
 def ensure_ray(runtime: RuntimeConfig | None = None) -> None:
     """Join the cluster named by RAY_ADDRESS (or the job we run in); otherwise start a local Ray.
 
-    A local head costs about 0.5 GB; the dashboard stays off unless asked for, and binds
-    127.0.0.1 when on. The object store is kept small and spills to disk beyond it.
+    A local head costs about 0.5 GB; it binds 127.0.0.1 only, the dashboard stays off unless
+    asked for, and the object store is kept small and spills to disk beyond it. Start-up is
+    retried, and a watchdog makes sure none of its processes outlives this one
+    (pipelines/ray_lifecycle.py).
     """
-    global _started_here
-    import ray
+    global _started_here, _watchdog
+    from pipelines import ray_lifecycle
 
-    if ray.is_initialized():
+    if "ray" in sys.modules and sys.modules["ray"].is_initialized():
         return
     runtime = runtime or RuntimeConfig()
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     address = os.environ.get("RAY_ADDRESS")
     if address:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
+        import ray
+
+        ray_lifecycle.connect(
+            lambda: ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True),
+            address, note=lambda m: log(f"[yellow]{m}"))
         return
-    ray.init(
-        address="local",  # a new local instance, never a `ray start` cluster found on the machine
-        include_dashboard=runtime.dashboard,
-        dashboard_host="127.0.0.1",
-        object_store_memory=runtime.object_store_mb * 1024 * 1024,
-        logging_level=logging.WARNING,
-        log_to_driver=True,
-        configure_logging=True,
-    )
+    ray_lifecycle.bind_loopback()  # before `import ray` reads the setting
+    import ray
+
+    def init() -> None:
+        ray.init(
+            address="local",  # a new local instance, never a `ray start` cluster found on the machine
+            include_dashboard=runtime.dashboard,
+            dashboard_host="127.0.0.1",
+            object_store_memory=runtime.object_store_mb * 1024 * 1024,
+            logging_level=logging.WARNING,
+            log_to_driver=True,
+            configure_logging=True,
+        )
+
+    _watchdog = ray_lifecycle.start_local(init, note=lambda m: log(f"[yellow]{m}"))
     _started_here = True
     _quiet_ray_data()
 
@@ -63,13 +77,16 @@ def _quiet_ray_data() -> None:
 
 
 def shutdown_ray() -> None:
-    """Stop the local Ray only if this process started it."""
-    global _started_here
+    """Stop the local Ray only if this process started it (its watchdog then reaps leftovers)."""
+    global _started_here, _watchdog
     import ray
 
     if _started_here and ray.is_initialized():
         ray.shutdown()
+    if _watchdog is not None:
+        _watchdog.stop()
     _started_here = False
+    _watchdog = None
 
 
 def cluster_cpus() -> int:
@@ -134,4 +151,30 @@ def map_parts(
         progress.close()
     if len(results) != len(ordered):
         log(f"[red]{label}: {len(ordered) - len(results)} parts did not report")
+    return results
+
+
+def map_tasks(fn: Callable[[dict[str, Any]], Any], specs: list[dict[str, Any]], *, label: str,
+              workers: int | None = None, cpus: float = 1.0) -> list[Any]:
+    """Run `fn(spec)` for every spec as a plain Ray task (no actor pool: a round of small tasks
+    costs milliseconds instead of the seconds of starting actors), at most `workers` at a time;
+    returns the results in spec order. `fn` must be idempotent: a task lost with its worker is
+    retried."""
+    if not specs:
+        return []
+    import ray
+
+    remote = ray.remote(num_cpus=cpus, max_retries=3)(fn)
+    window = max(1, min(workers or cluster_cpus(), len(specs)))
+    results: list[Any] = [None] * len(specs)
+    pending: dict[Any, int] = {}
+    nxt = 0
+    while nxt < len(specs) or pending:
+        while nxt < len(specs) and len(pending) < window:
+            pending[remote.remote(specs[nxt])] = nxt
+            nxt += 1
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            results[pending.pop(ref)] = ray.get(ref)
+    log(f"[dim]{label}: {len(specs)} tasks")
     return results

@@ -1,0 +1,135 @@
+"""Starting and ending the Ray that `grist run` uses (pipelines/runner.py calls these).
+
+- Start-up is retried: under heavy load Ray's own start-up wait (30 s for the raylet to register
+  with the GCS, fixed in ray/_private/node.py) can run out. A failed attempt's processes are
+  killed before the next one, and the last failure ends the run in one line (`RayStartError`).
+- A local Ray binds 127.0.0.1 only: with `ENABLE_RAY_CLUSTER` off (Ray's setting for laptops) the
+  node IP is the loopback address, and GCS, raylet, workers and agents listen there.
+- No local Ray process outlives the driver: a watchdog (pipelines/ray_watchdog.py) is started
+  before Ray and kills what is left of the session when the driver is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from typing import Any, Callable
+
+from pipelines import ray_watchdog
+from pipelines.errors import GristError
+
+# Attempts and the wait before each retry (seconds); a failed attempt already waited Ray's 30 s.
+START_ATTEMPTS = 3
+START_BACKOFF_S = (2.0, 8.0)
+
+
+class RayStartError(GristError):
+    """Ray did not start (or could not be reached) after every attempt."""
+
+    exit_code = 1
+
+
+def first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[0]}" if text else type(err).__name__
+
+
+def with_retries(start: Callable[[], Any], what: str, attempts: int = START_ATTEMPTS,
+                 backoff: tuple[float, ...] = START_BACKOFF_S, sleep: Callable[[float], None] = time.sleep,
+                 cleanup: Callable[[], None] | None = None, note: Callable[[str], None] | None = None) -> Any:
+    """Call `start()` up to `attempts` times; after a failure run `cleanup()` and wait before the
+    next try. The last failure becomes a one-line `RayStartError` naming `what`."""
+    last: BaseException | None = None
+    for attempt in range(attempts):
+        try:
+            return start()
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as err:  # Ray raises bare Exception, RuntimeError, TimeoutError, ConnectionError
+            last = err
+            if cleanup is not None:
+                cleanup()
+            if attempt + 1 < attempts:
+                wait = backoff[min(attempt, len(backoff) - 1)] if backoff else 0.0
+                if note is not None:
+                    note(f"{what}: attempt {attempt + 1} of {attempts} failed ({first_line(err)}); "
+                         f"retrying in {wait:g} s")
+                sleep(wait)
+    assert last is not None
+    raise RayStartError(f"{what} failed after {attempts} attempts: {first_line(last)}")
+
+
+def bind_loopback() -> None:
+    """Make a local Ray take 127.0.0.1 as its node IP, so that every listener binds there."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when ray_constants is imported
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None:
+        constants.ENABLE_RAY_CLUSTER = False
+
+
+def _kill_new_children(before: dict[int, int]) -> None:
+    """SIGKILL the descendants this process gained since `before` (a failed start's GCS/raylet)."""
+    if not sys.platform.startswith("linux"):
+        return
+    for pid, start in ray_watchdog.descendants(os.getpid()).items():
+        if before.get(pid) != start:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def start_local(init: Callable[[], Any], note: Callable[[str], None] | None = None,
+                attempts: int = START_ATTEMPTS, backoff: tuple[float, ...] = START_BACKOFF_S) -> ray_watchdog.Watchdog:
+    """Start a local Ray with `init()` (retried), watched by a watchdog; returns the watchdog."""
+    import ray
+
+    bind_loopback()
+    watchdog = ray_watchdog.Watchdog()
+    watchdog.start()
+    linux = sys.platform.startswith("linux")
+    before = ray_watchdog.descendants(os.getpid()) if linux else {}
+
+    def cleanup() -> None:
+        try:
+            ray.shutdown()
+        except Exception:
+            pass
+        _kill_new_children(before)
+
+    try:
+        with_retries(init, "starting a local Ray", attempts=attempts, backoff=backoff, cleanup=cleanup, note=note)
+    except BaseException:
+        watchdog.stop()
+        raise
+    directory = session_dir()
+    if directory:
+        watchdog.session(directory)
+    return watchdog
+
+
+def connect(init: Callable[[], Any], address: str, note: Callable[[str], None] | None = None,
+            attempts: int = START_ATTEMPTS, backoff: tuple[float, ...] = START_BACKOFF_S) -> None:
+    """Join an existing cluster with `init()` (retried)."""
+    import ray
+
+    def cleanup() -> None:
+        try:
+            ray.shutdown()
+        except Exception:
+            pass
+
+    with_retries(init, f"connecting to the Ray cluster at RAY_ADDRESS={address}", attempts=attempts,
+                 backoff=backoff, cleanup=cleanup, note=note)
+
+
+def session_dir() -> str | None:
+    """The running local Ray's session folder (None if unknown)."""
+    try:
+        import ray
+
+        return ray._private.worker._global_node.get_session_dir_path()
+    except Exception:  # a private API: never let it end a run
+        return None
