@@ -143,7 +143,7 @@ class ReadPartTask:
 
 class ReadStage(Stage):
     name = STAGE
-    config_keys = ("sources", "read")
+    config_keys = ("sources!weight,max_epochs", "read")
 
     def enabled(self, cfg: Config) -> bool:
         return True
