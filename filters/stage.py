@@ -104,7 +104,7 @@ def resolve_sources(cfg: Config, entries: list[str], key: str) -> list[str]:
 
 class FilterStage(Stage):
     name = STAGE
-    config_keys = ("filters", "sources")
+    config_keys = ("filters", "sources!weight,max_epochs")
 
     def run(self, ctx: StageContext) -> StageResult:
         extra: dict[str, Any] = {}

@@ -133,9 +133,18 @@ class Config(StrictModel):
         raise KeyError(name)
 
     def section_hash(self, *keys: str) -> str:
-        """sha256 of the named top-level sections (plus the seed): what a stage's output depends on."""
+        """sha256 of the named top-level sections (plus the seed): what a stage's output depends on.
+        `NAME!a,b` is a section less the fields a and b (of each item, for a list): the read stage
+        hashes `sources!weight,max_epochs`, so a weight change reruns the mixture, not the read."""
         data = self.model_dump(mode="json")
-        picked = {k: data[k] for k in keys}
+        picked = {}
+        for key in keys:
+            name, _, drop = key.partition("!")
+            value, omit = data[name], set(drop.split(",")) - {""}
+            if omit:
+                strip = lambda d: {k: v for k, v in d.items() if k not in omit}  # noqa: E731
+                value = [strip(v) for v in value] if isinstance(value, list) else strip(value)
+            picked[key] = value
         picked["seed"] = self.seed
         return hashlib.sha256(json.dumps(picked, sort_keys=True).encode()).hexdigest()
 
