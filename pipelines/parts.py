@@ -4,12 +4,14 @@ A stage's work folder holds `kept/PART.parquet`, `dropped/PART.parquet` and `sta
 stats file is written last and is the part's completion marker: on a rerun a part with a stats file
 is not redone. Part names come from the input (source and file index), never from the worker that
 wrote them, so outputs are the same for any number of workers.
+
+Every write goes through `pipelines.storage` (POSIX or object store): data objects first, the
+stats marker last; readers list only parts whose marker exists.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,20 +21,19 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines import storage
 from pipelines.document import DROPPED_SCHEMA
 
 PARQUET_OPTS = dict(compression="zstd", compression_level=3, use_dictionary=["source"], write_statistics=True)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Commit `data` at `path` (local or object store): complete or absent, never partial."""
+    storage.commit_bytes(path, data)
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+    storage.commit_json(path, obj)
 
 
 @dataclass
@@ -98,25 +99,23 @@ class PartWriter:
     both and the stats marker. Memory is bounded by one batch."""
 
     def __init__(self, work: Path, part: str, source: str = ""):
-        self.work = work
+        self.work = storage.location(work)
         self.part = part
         self.stats = PartStats(part=part, source=source)
         self._t0 = time.perf_counter()
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._schemas: dict[str, pa.Schema] = {}
-        self._tmp: dict[str, Path] = {}
+        self._files: dict[str, storage.PendingFile] = {}
 
     def _final(self, kind: str) -> Path:
         return self.work / kind / f"{self.part}.parquet"
 
     def _write(self, kind: str, table: pa.Table) -> None:
         if kind not in self._writers:
-            final = self._final(kind)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-            self._tmp[kind] = tmp
+            pending = storage.PendingFile(self._final(kind))
+            self._files[kind] = pending
             self._schemas[kind] = table.schema
-            self._writers[kind] = pq.ParquetWriter(tmp, table.schema, **PARQUET_OPTS)
+            self._writers[kind] = pq.ParquetWriter(pending.file, table.schema, **PARQUET_OPTS)
         elif table.schema != self._schemas[kind]:
             table = table.cast(self._schemas[kind])
         if table.num_rows:
@@ -149,7 +148,7 @@ class PartWriter:
             self._write("dropped", DROPPED_SCHEMA.empty_table())
         for kind, w in self._writers.items():
             w.close()
-            os.replace(self._tmp[kind], self._final(kind))
+            self._files[kind].commit()
         self.stats.seconds = time.perf_counter() - self._t0
         self.stats.check()
         atomic_write_json(self.work / "stats" / f"{self.part}.json", self.stats.to_json())
@@ -157,8 +156,10 @@ class PartWriter:
 
     def abort(self) -> None:
         for kind, w in self._writers.items():
-            w.close()
-            self._tmp[kind].unlink(missing_ok=True)
+            try:
+                w.close()
+            finally:
+                self._files[kind].abort()
 
 
 def _text_bytes(table: pa.Table) -> int:
@@ -176,14 +177,17 @@ def text_bytes(table: pa.Table) -> int:
 
 def done_parts(work: Path) -> set[str]:
     """Parts of a stage whose stats marker exists (committed)."""
-    d = work / "stats"
-    return {p.stem for p in d.glob("*.json")} if d.is_dir() else set()
+    return {p.stem for p in storage.list_files(storage.location(work) / "stats", "*.json")}
 
 
 def load_part_stats(work: Path) -> list[PartStats]:
-    d = work / "stats"
-    return [PartStats.from_json(json.loads(p.read_text())) for p in sorted(d.glob("*.json"))] if d.is_dir() else []
+    files = storage.list_files(storage.location(work) / "stats", "*.json")
+    return [PartStats.from_json(json.loads(p.read_text())) for p in files]
 
 
 def kept_parts(work: Path) -> list[Path]:
-    return sorted((work / "kept").glob("*.parquet"))
+    """The kept files of committed parts only: a data object without its marker is an attempt that
+    died before committing (on an object store it may exist; it is redone, never read)."""
+    work = storage.location(work)
+    done = done_parts(work)
+    return [p for p in storage.list_files(work / "kept", "*.parquet") if p.stem in done]

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pipelines import storage
 from pipelines.config import Config, ReadConfig, SourceConfig
 from pipelines.document import DOC_SCHEMA, documents_table, dropped_table
 from pipelines.parts import PartWriter
@@ -65,7 +66,7 @@ class ReadPartTask:
     def __init__(self, sources: list[SourceConfig], read_cfg: ReadConfig, work: Path):
         self.sources = {s.name: s for s in sources}
         self.cfg = read_cfg
-        self.work = Path(work)
+        self.work = storage.location(work)
 
     def setup(self) -> None:
         pass

@@ -9,13 +9,11 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from pipelines import __version__
+from pipelines import __version__, storage
 from pipelines.config import Config
 from pipelines.parts import PartStats, atomic_write_json, kept_parts
 from pipelines.progress import log
@@ -49,30 +47,19 @@ def _chain_hash(prev: str, cfg: Config, stage: Stage) -> str:
     return h.hexdigest()
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-
-
 def _publish_folder(parts: list[Path], dest: Path) -> None:
-    """Make `dest` hold exactly `parts` (hard links; the stage folders keep the originals)."""
-    if dest.exists():
-        shutil.rmtree(dest)
+    """Make `dest` hold exactly `parts` (hard links, or server-side copies on an object store; the
+    stage folders keep the originals)."""
+    storage.remove_tree(dest)
     for p in parts:
-        _link_or_copy(p, dest / p.name)
+        storage.copy_file(p, dest / p.name)
 
 
 class Pipeline:
     def __init__(self, cfg: Config, workers: int | None = None, base_dir: Path | None = None, until: str | None = None):
         self.cfg = cfg
         self.until = until  # stop after this stage (the job entrypoints run the graph in steps)
-        self.output = Path(cfg.output)
+        self.output = storage.location(cfg.output)
         self.workers = workers or cfg.runtime.workers
         self.base_dir = base_dir or cfg.base_dir or Path.cwd()  # relative config paths: the config file's folder
         self.results: dict[str, StageResult] = {}
@@ -88,7 +75,7 @@ class Pipeline:
 
             raise ConfigError(f"--until: unknown stage {self.until!r} (stages: {', '.join(names)})")
         ensure_ray(self.cfg.runtime)
-        self.output.mkdir(parents=True, exist_ok=True)
+        storage.ensure_dir(self.output)
         atomic_write_json(self.output / "config.json", self.cfg.model_dump(mode="json"))
         t_run = time.perf_counter()
         prev_hash = ""
@@ -121,17 +108,17 @@ class Pipeline:
 
     def _run_stage(self, stage: Stage, work: Path, inputs: list[Path], stage_hash: str) -> StageResult:
         marker = work / "_SUCCESS.json"
-        if marker.exists():
-            done = json.loads(marker.read_text())
+        if storage.exists(marker):
+            done = storage.read_json(marker)
             if done.get("hash") == stage_hash:
                 log(f"[dim]{stage.name}: up to date, skipped (delete {marker} to redo)")
                 res = done["result"]
                 return StageResult(stats=PartStats.from_json(res["stats"]),
                                    parts=[PartStats.from_json(p) for p in res["parts"]], extra=res["extra"])
         cfg_file = work / "_CONFIG.json"
-        if work.exists() and (not cfg_file.exists() or json.loads(cfg_file.read_text()).get("hash") != stage_hash):
-            shutil.rmtree(work)  # config changed: this stage's old outputs are invalid
-        work.mkdir(parents=True, exist_ok=True)
+        if storage.exists(work) and (not storage.exists(cfg_file) or storage.read_json(cfg_file).get("hash") != stage_hash):
+            storage.remove_tree(work)  # config changed: this stage's old outputs are invalid
+        storage.ensure_dir(work)
         atomic_write_json(cfg_file, {"hash": stage_hash, "stage": stage.name})
         t0 = time.perf_counter()
         ctx = StageContext(cfg=self.cfg, output=self.output, work=work, inputs=inputs, stage_hash=stage_hash,
@@ -148,12 +135,13 @@ class Pipeline:
     def _publish(self, inputs: list[Path]) -> None:
         _publish_folder(inputs, self.output / "documents")
         dropped_root = self.output / "dropped"
-        if dropped_root.exists():
-            shutil.rmtree(dropped_root)
-        for work in sorted((self.output / "_work").glob("*")):
+        storage.remove_tree(dropped_root)
+        for work in storage.list_files(self.output / "_work"):
             name = work.name.split("-", 1)[1]
-            if name in self.results and (work / "dropped").is_dir():
-                _publish_folder(sorted((work / "dropped").glob("*.parquet")), dropped_root / name)
+            if name in self.results:
+                dropped = storage.list_files(work / "dropped", "*.parquet")
+                if dropped:
+                    _publish_folder(dropped, dropped_root / name)
 
     def report(self, seconds: float) -> dict[str, Any]:
         from pipelines.report import build_report
@@ -162,13 +150,16 @@ class Pipeline:
 
 
 def _remove_stale_temporaries(work: Path) -> None:
-    """Temporary files of attempts that were killed mid-write (a retried task wrote the part again)."""
+    """Temporary files of attempts that were killed mid-write (a retried task wrote the part again).
+    Object stores have none: a failed upload never becomes an object."""
+    if storage.is_remote(work):
+        return
     for tmp in work.rglob(".*.tmp-*"):
         tmp.unlink(missing_ok=True)
 
 
 def kept_parts_of(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.parquet"))
+    return storage.list_files(folder, "*.parquet")
 
 
 def _write_html_report(output: Path, report: dict[str, Any]) -> None:

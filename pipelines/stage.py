@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from pipelines import storage
 from pipelines.config import Config
 from pipelines.parts import PartStats, done_parts, load_part_stats
 from pipelines.step import PartTask, Step, StepPartTask
@@ -54,7 +55,7 @@ class StageContext:
     def input_specs(self) -> list[dict[str, Any]]:
         """One spec per input part: the part name (kept across stages), its path and source."""
         return [
-            {"part": p.stem, "input": str(p), "source": p.stem.rsplit("-", 1)[0], "size": p.stat().st_size}
+            {"part": p.stem, "input": str(p), "source": p.stem.rsplit("-", 1)[0], "size": storage.size(p)}
             for p in self.inputs
         ]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from pipelines import storage
 from pipelines.document import split_kept_dropped
 from pipelines.parts import PartStats, PartWriter, text_bytes
 
@@ -61,7 +61,7 @@ class StepPartTask:
     def __init__(self, step: Step, stage: str, work: Path, batch_rows: int = 1000):
         self.step = step
         self.stage = stage
-        self.work = Path(work)
+        self.work = storage.location(work)
         self.batch_rows = batch_rows
         self.resources = step.resources
 
@@ -71,7 +71,7 @@ class StepPartTask:
     def run(self, spec: dict[str, Any]) -> dict[str, Any]:
         writer = PartWriter(self.work, spec["part"], spec.get("source", ""))
         try:
-            pf = pq.ParquetFile(spec["input"])
+            pf = storage.parquet_file(spec["input"])
             out_schema = None
             for rb in pf.iter_batches(batch_size=self.batch_rows):
                 batch = pa.Table.from_batches([rb])

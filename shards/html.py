@@ -295,7 +295,7 @@ def _page(title: str, body: str) -> str:
 def _quality_section(documents: Path) -> str:
     from shards.stats import quality_scores
 
-    scores = quality_scores(documents) if documents.is_dir() else {}
+    scores = quality_scores(documents)
     if not scores:
         return ""
     return "<h2>Quality scores</h2>" + plot_quality(scores)
@@ -316,12 +316,17 @@ def write_stats_html(path: Path, folder: Path, stats: dict[str, Any] | None = No
 
 def write_run_report(output: Path, report: dict[str, Any]) -> None:
     """`OUTPUT/report.html` at the end of every run, with whatever stages ran."""
-    output = Path(output)
+    from pipelines import storage
+
+    output = storage.location(output)
     body = [warnings_section(report.get("warnings", [])), f"<p class='muted'>{report.get('seconds', 0):.1f} s</p>",
             _run_sections(report), classifier_section(report), _quality_section(output / "documents")]
     stage = {s["name"]: s for s in report.get("stages", [])}
     shards_dir = output / "shards"
-    if "shards" in stage and (shards_dir / "manifest.json").is_file():
+    if "shards" in stage and storage.is_remote(shards_dir):
+        # Shard statistics read every shard; on an object store that is a download: left to `grist stats`.
+        body.append(f"<h2>Shards</h2><p>{html.escape(str(shards_dir))}: run <code>grist stats</code> on it.</p>")
+    elif "shards" in stage and (shards_dir / "manifest.json").is_file():
         body.append(shard_sections(shards_dir))
     elif "mixture" in stage:
         ex = stage["mixture"]["extra"]

@@ -113,13 +113,13 @@ def sample_documents(folder: Path, n: int = 3, max_chars: int = 600) -> list[dic
 
 def quality_scores(documents: Path) -> dict[str, np.ndarray]:
     """`quality_score` per source from a documents/ folder, when the filters stage wrote one."""
-    import pyarrow.parquet as pq
+    from pipelines import storage
 
     out: dict[str, list[np.ndarray]] = {}
-    for f in sorted(Path(documents).glob("*.parquet")):
-        if "quality_score" not in pq.read_schema(f).names:
+    for f in storage.list_files(documents, "*.parquet"):
+        if "quality_score" not in storage.parquet_file(f).schema_arrow.names:
             continue
-        t = pq.read_table(f, columns=["source", "quality_score"])
+        t = storage.read_table(f, columns=["source", "quality_score"])
         scores = t.column("quality_score").cast(pa.float64()).to_numpy(zero_copy_only=False)
         for s in set(t.column("source").to_pylist()):
             mask = np.array(t.column("source").to_pylist()) == s

@@ -1,0 +1,268 @@
+"""One storage layer for every output: a local path or an object store (s3://, gs://, memory://).
+
+Locations are `pathlib.Path` for local paths and `upath.UPath` (the pathlib API over fsspec) for
+URLs, so `/`, `.name`, `.glob()`, `.exists()`, `.read_text()` work the same on both. Everything
+that writes goes through `open_commit` / `commit_bytes`, which is correct on both kinds of store:
+
+- POSIX: write a temporary file whose name is unique per attempt (host, pid, random), fsync it,
+  rename it into place, fsync the folder. Readers never see a half-written file; two attempts of
+  the same part (a retried task on another node) never write the same temporary.
+- Object stores: there is no rename. An object PUT is atomic (the object appears whole or not at
+  all), so the final object is written directly; a failed attempt discards its upload.
+
+Commit order does the rest: a part's data objects first, its marker (stats JSON) last, and readers
+trust only parts whose marker exists (`pipelines.parts.kept_parts`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+Location = Path  # a pathlib.Path, or a upath.UPath for URLs (same API, not a Path subclass)
+
+_LOCAL_PROTOCOLS = {"", "file", "local"}
+
+
+def location(path: str | os.PathLike) -> Path:
+    """The location object for a config path or URL."""
+    if isinstance(path, Path) or hasattr(path, "protocol"):  # pathlib.Path or upath.UPath
+        return path
+    path = os.fspath(path)
+    if "://" in path and not path.startswith("file://"):
+        from upath import UPath
+
+        return UPath(path)
+    return Path(path.removeprefix("file://"))
+
+
+def is_remote(path: str | os.PathLike) -> bool:
+    p = location(path)
+    return getattr(p, "protocol", "") not in _LOCAL_PROTOCOLS
+
+
+def uri(path: str | os.PathLike) -> str:
+    """The string a user would type for this location (`s3://bucket/key` or a local path)."""
+    return str(location(path))
+
+
+def _fs_path(path: Path) -> tuple[Any, str]:
+    """(fsspec filesystem, path inside it) of a remote location."""
+    return path.fs, path.path
+
+
+def ensure_dir(path: Path) -> None:
+    """Make a folder (object stores have none: nothing to do)."""
+    if not is_remote(path):
+        Path(path).mkdir(parents=True, exist_ok=True)
+
+
+def _temp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class PendingFile:
+    """A file being written that becomes visible, complete, at `commit()` and never if `abort()`ed.
+    `durable` fsyncs on POSIX (parts and markers need it; scratch files do not)."""
+
+    def __init__(self, path: str | os.PathLike, *, durable: bool = True):
+        self.path = location(path)
+        self.durable = durable
+        self.remote = is_remote(self.path)
+        if self.remote:
+            fs, key = _fs_path(self.path)
+            self.file: IO[bytes] = fs.open(key, "wb")
+            self._tmp = None
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._tmp = _temp_name(self.path)
+            self.file = open(self._tmp, "wb")
+
+    def commit(self) -> None:
+        if self.remote:
+            self.file.close()  # the PUT (or the multipart upload's completion) happens here
+            return
+        self.file.flush()
+        if self.durable:
+            os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self._tmp, self.path)
+        if self.durable:
+            fsync_dir(self.path.parent)
+
+    def abort(self) -> None:
+        if self.remote:
+            with contextlib.suppress(Exception):
+                if hasattr(self.file, "discard"):
+                    self.file.discard()  # fsspec: drop the buffered/multipart upload, write nothing
+                self.file.closed = True  # so that garbage collection does not close() = upload it
+            return
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._tmp)
+
+
+@contextlib.contextmanager
+def open_commit(path: str | os.PathLike, *, durable: bool = True) -> Iterator[IO[bytes]]:
+    """Write `path` all at once: complete when the block ends without error, absent (or unchanged)
+    otherwise."""
+    pending = PendingFile(path, durable=durable)
+    try:
+        yield pending.file
+    except BaseException:
+        pending.abort()
+        raise
+    pending.commit()
+
+
+def commit_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> None:
+    with open_commit(path, durable=durable) as f:
+        f.write(data)
+
+
+def commit_json(path: str | os.PathLike, obj: Any) -> None:
+    commit_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    return json.loads(location(path).read_text(encoding="utf-8"))
+
+
+def open_read(path: str | os.PathLike) -> IO[bytes]:
+    path = location(path)
+    if is_remote(path):
+        fs, key = _fs_path(path)
+        return fs.open(key, "rb", block_size=8 * 1024 * 1024)
+    return open(path, "rb")
+
+
+def arrow_fs(path: str | os.PathLike) -> tuple[Any, str]:
+    """(pyarrow filesystem or None, path string) for pyarrow readers (`pq.read_table(p, filesystem=fs)`)."""
+    path = location(path)
+    if not is_remote(path):
+        return None, str(path)
+    from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+    fs, key = _fs_path(path)
+    return PyFileSystem(FSSpecHandler(fs)), key
+
+
+def parquet_file(path: str | os.PathLike):
+    """A `pyarrow.parquet.ParquetFile` of a local or remote part."""
+    import pyarrow.parquet as pq
+
+    fs, p = arrow_fs(path)
+    return pq.ParquetFile(p, filesystem=fs) if fs is not None else pq.ParquetFile(p)
+
+
+def read_table(path: str | os.PathLike, **kw: Any):
+    import pyarrow.parquet as pq
+
+    fs, p = arrow_fs(path)
+    return pq.read_table(p, filesystem=fs, **kw)
+
+
+def size(path: str | os.PathLike) -> int:
+    path = location(path)
+    if is_remote(path):
+        fs, key = _fs_path(path)
+        return int(fs.size(key) or 0)
+    return path.stat().st_size
+
+
+def list_files(folder: str | os.PathLike, pattern: str = "*") -> list[Path]:
+    """Files of a folder matching a glob, sorted by name (empty if the folder does not exist)."""
+    folder = location(folder)
+    if is_remote(folder):
+        fs, key = _fs_path(folder)
+        import fnmatch
+
+        try:
+            names = fs.ls(key, detail=False, refresh=True)
+        except FileNotFoundError:
+            return []
+        base = folder
+        return sorted((base / n.rsplit("/", 1)[-1] for n in names
+                       if fnmatch.fnmatch(n.rsplit("/", 1)[-1], pattern)), key=lambda p: p.name)
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob(pattern), key=lambda p: p.name)
+
+
+def exists(path: str | os.PathLike) -> bool:
+    path = location(path)
+    if is_remote(path):
+        fs, key = _fs_path(path)
+        fs.invalidate_cache(key)
+        return fs.exists(key)
+    return path.exists()
+
+
+def remove_tree(path: str | os.PathLike) -> None:
+    path = location(path)
+    if is_remote(path):
+        fs, key = _fs_path(path)
+        fs.invalidate_cache()
+        if fs.exists(key):
+            fs.rm(key, recursive=True)
+        return
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def copy_file(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """Publish `src` at `dst`: a hard link on POSIX (no bytes copied), a server-side copy on an
+    object store; either way `dst` appears complete."""
+    src, dst = location(src), location(dst)
+    if is_remote(dst) or is_remote(src):
+        if is_remote(src) and is_remote(dst) and src.fs is dst.fs:
+            src.fs.copy(src.path, dst.path)
+            return
+        with open_read(src) as f:
+            commit_bytes(dst, f.read())
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_name(dst)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+@contextlib.contextmanager
+def local_copy(path: str | os.PathLike) -> Iterator[Path]:
+    """A local file with `path`'s bytes, for readers that need one (memory maps): the file itself
+    when local, else a temporary download removed afterwards."""
+    path = location(path)
+    if not is_remote(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="grist-") as d:
+        local = Path(d) / path.name
+        fs, key = _fs_path(path)
+        fs.get(key, str(local))
+        yield local
