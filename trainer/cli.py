@@ -32,6 +32,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--grad-clip", type=float, help="max gradient norm (0: off)")
     p.add_argument("--seed", type=int, help="model init and data order")
+    p.add_argument("--sampler", choices=["epoch", "random"],
+                   help="epoch (default): a seeded permutation of all windows, each source by its planned epochs, so one "
+                        "planned epoch sees every token; random: windows drawn with replacement (nanoGPT)")
+    p.add_argument("--prefetch", type=int, metavar="N", help="batches gathered ahead by a background thread (default 4; 0: off)")
+    _bool(p, "dry-run", "print the plan (steps, tokens/step, planned epochs per source, resume) and the coverage of one "
+                        "planned epoch, then exit without training")
     p.add_argument("--source-weights", metavar="NAME=W,...", help="sample sources by these weights (default: token share)")
     p.add_argument("--mix-schedule", metavar="STEP:NAME=W,...;...",
                    help="source weights by step, e.g. '0:web=0.7,books=0.3;1000:web=0.5,books=0.5', or a JSON file "
@@ -73,7 +79,7 @@ def config_from_args(args: argparse.Namespace):
 
 def main(args: argparse.Namespace) -> int:
     from pipelines.errors import ConfigError
-    from trainer.train import train
+    from trainer.train import dry_run, train
 
     cfg = config_from_args(args)
     for name in ("batch_size", "grad_accum", "max_steps", "log_interval", "eval_interval", "ckpt_interval", "keep_ckpts",
@@ -82,5 +88,10 @@ def main(args: argparse.Namespace) -> int:
             raise ConfigError(f"--{name.replace('_', '-')}: must be >= 1")
     if cfg.peak_flops is not None and not cfg.peak_flops > 0:
         raise ConfigError("--peak-flops: must be > 0")
+    if cfg.prefetch < 0:
+        raise ConfigError("--prefetch: must be >= 0")
+    if cfg.dry_run:
+        dry_run(cfg)
+        return 0
     train(cfg)
     return 0

@@ -2,9 +2,10 @@
 
 Each shard (one Arrow record batch = one *segment*) is one flat token array mapped from disk. The
 documents of a source, in shard order, form that source's *stream*: a list of spans (segment,
-start, length) read as if concatenated. Training windows of `block_size + 1` tokens start at a
-uniformly random position of a stream and may cross document (EOT-separated) and shard boundaries,
-as in GPT-2 / nanoGPT.
+start, length) read as if concatenated. Two samplers of `block_size + 1`-token windows:
+`sampler="epoch"` (the trainer's default, below) and `sampler="random"`: windows start at a
+uniformly random position of a stream (with replacement) and may cross document (EOT-separated)
+and shard boundaries, as in GPT-2 / nanoGPT.
 
 Sample order is a pure function of (seed, step, micro-step, rank): there is no iterator state, so
 resuming needs only the step, and a run resumed on another world size simply draws its new ranks'
@@ -161,18 +162,24 @@ def parse_weights(spec: str | dict[str, float] | None, sources: list[str]) -> di
     return {s: spec.get(s, 0.0) / total for s in sources}
 
 
+SAMPLERS = ("epoch", "random")
+
+
 class TrainLoader:
     """Batches of `batch_size` windows of `block_size + 1` tokens for one rank.
 
     `batch(step, micro)` is a pure function of (seed, step, micro, rank); the returned tensors are
     int64 (x, y) views of one fresh (B, T+1) buffer. `sampler="epoch"` walks EpochPlan and needs
-    `micro_steps` (gradient-accumulation steps per optimizer step) so micro-batches never repeat."""
+    `micro_steps` (gradient-accumulation steps per optimizer step) so micro-batches never repeat;
+    its walk starts at `first_step` (a mix-schedule segment starts its own planned epoch there)."""
 
     def __init__(self, data: ShardSplit, block_size: int, batch_size: int, seed: int = 0, rank: int = 0,
                  world_size: int = 1, weights: dict[str, float] | None = None, sampler: str = "random",
-                 micro_steps: int = 1):
+                 micro_steps: int = 1, first_step: int = 0):
+        if sampler not in SAMPLERS:
+            raise ConfigError(f"--sampler: {sampler!r} is not one of {', '.join(SAMPLERS)}")
         self.data, self.T, self.B = data, block_size, batch_size
-        self.seed, self.rank, self.world_size = seed, rank, world_size
+        self.seed, self.rank, self.world_size, self.first_step = seed, rank, world_size, first_step
         names = list(data.streams)
         if weights is None:  # token share: every token of the split is equally likely
             total = data.tokens
@@ -224,7 +231,7 @@ class TrainLoader:
 
     def state_dict(self) -> dict:
         return {"seed": self.seed, "block_size": self.T, "batch_size": self.B, "weights": self.weights,
-                "sampler": "epoch" if self.plan is not None else "random"}
+                "sampler": "epoch" if self.plan is not None else "random", "first_step": self.first_step}
 
 
 def planned_epochs(data: ShardSplit, weights: dict[str, float]) -> dict[str, float]:
@@ -249,6 +256,11 @@ class EpochPlan:
         for k, s in enumerate(ld.sources):
             lo, hi = ld.lo[k], ld.lo[k] + ld.starts[k] + ld.T
             self.starts.append(_tile(data.streams[s], lo, hi, self.L))
+            if not len(self.starts[-1]):
+                raise ConfigError(
+                    f"source {s!r}: no window of block_size + 1 = {self.L} tokens fits inside one shard of this "
+                    f"rank's slice (the epoch sampler keeps windows within a shard); --sampler random, or write "
+                    f"fewer, larger shards")
         counts = np.array([max(1, round(self.epochs[s] * len(w))) for s, w in zip(ld.sources, self.starts)])
         self.counts = counts
         self.joint: Stream | None = None
@@ -261,7 +273,9 @@ class EpochPlan:
         if micro >= self.M:
             raise ConfigError(f"micro-step {micro} >= micro_steps {self.M} given to the loader")
         B, seed, rank = self.ld.B, self.ld.seed, self.ld.rank
-        first = (step * self.M + micro) * B
+        if step < self.ld.first_step:
+            raise ConfigError(f"step {step} is before this loader's first step {self.ld.first_step}")
+        first = ((step - self.ld.first_step) * self.M + micro) * B
         src = np.empty(B, np.int64)
         win = np.empty(B, np.int64)
         for r, i in enumerate(range(first, first + B)):  # B rows: a short loop over cached permutations
@@ -360,22 +374,33 @@ def _tile(st: Stream, lo: int, hi: int, L: int) -> np.ndarray:
 
 def coverage(loader: TrainLoader, steps: int | None = None) -> dict[str, float]:
     """Fraction of this rank's tokens seen at least once and exactly once over `steps` optimizer steps
-    (default: one planned epoch = slots / (batch * micro_steps)), and seen 3+ times."""
+    from the loader's first step (default: one planned epoch = slots / (batch * micro_steps)), and
+    seen 3+ times; `as_planned`: seen its source's planned epochs of times (rounded down or up; 1 for
+    the token-share mix). One difference array per source: memory is 4 bytes per token of the rank's slice."""
     M = loader.plan.M if loader.plan is not None else 1
     if steps is None:
         slots = loader.plan.slots if loader.plan is not None else loader.data.tokens // (loader.T + 1)
         steps = -(-slots // (loader.B * M))
-    seen = {s: np.zeros(loader.starts[k] + loader.T, np.int32) for k, s in enumerate(loader.sources)}
-    for step in range(steps):
+    where: dict[str, list[int]] = {s: [] for s in loader.sources}
+    for step in range(loader.first_step, loader.first_step + steps):
         for micro in range(M):
             for s, pos in loader.positions(step, micro):
-                k = loader.sources.index(s)
-                a = pos - loader.lo[k]
-                seen[s][a: a + loader.T + 1] += 1
-    c = np.concatenate(list(seen.values()))
+                where[s].append(pos)
+    epochs = planned_epochs(loader.data, loader.weights)
+    counts, planned = [], 0
+    for k, s in enumerate(loader.sources):
+        a = np.asarray(where[s], np.int64) - loader.lo[k]
+        diff = np.zeros(loader.starts[k] + loader.T + 1, np.int32)
+        np.add.at(diff, a, 1)
+        np.add.at(diff, a + loader.T + 1, -1)
+        c = np.cumsum(diff[:-1], dtype=np.int32)
+        lo, hi = np.floor(epochs[s] + 1e-9), np.ceil(epochs[s] - 1e-9)  # e.g. 1 -> [1, 1], 2.3 -> [2, 3]
+        planned += int(((c >= lo) & (c <= hi)).sum())
+        counts.append(c)
+    c = np.concatenate(counts)
     n = len(c)
     return {"steps": steps, "seen": float((c > 0).sum() / n), "once": float((c == 1).sum() / n),
-            "never": float((c == 0).sum() / n), "3plus": float((c >= 3).sum() / n)}
+            "never": float((c == 0).sum() / n), "3plus": float((c >= 3).sum() / n), "as_planned": planned / n}
 
 
 def val_weights(loader: TrainLoader) -> dict[str, float]:
@@ -405,27 +430,36 @@ def val_windows(data: ShardSplit, block_size: int, rank: int = 0, world_size: in
 
 class Prefetcher:
     """Background batches: a thread fills a small queue with loader.batch_numpy(step, micro) for the
-    given (step, micro) keys in order, so the order is exactly that of calling it inline."""
+    given (step, micro) keys in order, so the order is exactly that of calling it inline. `convert`
+    (e.g. to pinned torch memory) runs in the thread too. An error in the thread is raised by the
+    consumer at the batch it belongs to."""
 
-    def __init__(self, loader: TrainLoader, keys, depth: int = 4):
+    def __init__(self, loader, keys, depth: int = 4, convert=None):
         import queue
         import threading
 
-        self.q: queue.Queue = queue.Queue(maxsize=depth)
+        self.q: queue.Queue = queue.Queue(maxsize=max(1, depth))
         self._stop = threading.Event()
 
         def work():
-            for key in keys:
-                if self._stop.is_set():
-                    return
-                self.q.put((key, loader.batch_numpy(*key)))
+            try:
+                for key in keys:
+                    if self._stop.is_set():
+                        return
+                    buf = loader.batch_numpy(*key)
+                    self.q.put((key, convert(buf) if convert else buf))
+            except BaseException as err:  # handed to the consumer, which raises it
+                self.q.put(_Failed(err))
+                return
             self.q.put(None)
 
-        self.thread = threading.Thread(target=work, daemon=True)
+        self.thread = threading.Thread(target=work, daemon=True, name="grist-prefetch")
         self.thread.start()
 
     def __iter__(self):
         while (item := self.q.get()) is not None:
+            if isinstance(item, _Failed):
+                raise item.err
             yield item
 
     def close(self) -> None:
@@ -435,6 +469,11 @@ class Prefetcher:
                 self.q.get_nowait()
             except Exception:
                 self.thread.join(0.01)
+
+
+@dataclass
+class _Failed:
+    err: BaseException
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -208,3 +208,35 @@ def test_coverage_script_prints_both_samplers(shards, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("epoch") and "tokens seen 100.0%" in out[0] and "never 0.0%" in out[0]
     assert out[1].startswith("random") and "never 0.0%" not in out[1]
+
+
+def test_prefetch_raises_the_loaders_error_at_its_batch(shards):
+    ld = _epoch_loader(open_split(shards, "train"))
+    pf = Prefetcher(ld, [(0, 0), (0, 1), (0, 2)], depth=1)  # micro 2 >= micro_steps 2
+    it = iter(pf)
+    assert next(it)[0] == (0, 0) and next(it)[0] == (0, 1)
+    with pytest.raises(ConfigError, match="micro-step 2"):
+        next(it)
+    pf.close()
+
+
+def test_epoch_sampler_refuses_a_source_with_no_window_inside_one_shard(shards):
+    with pytest.raises(ConfigError, match="fits inside one shard"):
+        _epoch_loader(open_split(shards, "train"), block_size=8000)
+    with pytest.raises(ConfigError, match="--sampler"):
+        TrainLoader(open_split(shards, "train"), 32, 4, sampler="shuffle")
+
+
+def test_coverage_as_planned_follows_per_source_epochs(shards):
+    data = open_split(shards, "train")
+    share = {s: data.streams[s].tokens / data.tokens for s in data.streams}
+    w = {s: share[s] * (2.0 if s == "code" else 1.0) for s in share}
+    ld = _epoch_loader(data, weights=parse_weights(w, sorted(w)))
+    assert 1.4 < ld.plan.epochs["code"] < 1.6 and 0.7 < ld.plan.epochs["web"] < 0.8  # normalized: code 2x the rest
+    cov = coverage(ld)  # web and books seen 0-1 times, code 1-2 times, as planned
+    rnd = coverage(TrainLoader(data, 32, 4, seed=3, weights=ld.weights), cov["steps"] * 2)
+    assert cov["as_planned"] > 0.99 and cov["3plus"] < 0.01 and rnd["as_planned"] < 0.9
+    first = _epoch_loader(data, first_step=10)  # a mix-schedule segment starting at step 10 starts its own plan
+    assert first.positions(10, 0) == _epoch_loader(data).positions(0, 0)
+    with pytest.raises(ConfigError, match="before this loader's first step"):
+        first.positions(9, 0)

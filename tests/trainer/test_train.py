@@ -215,3 +215,105 @@ def test_source_weights_errors_name_the_option(shards, tmp_path, capsys):
     assert cli.main(args + ["--source-weights", "nosuch=1"]) == 2
     errs = capsys.readouterr().err.splitlines()
     assert len(errs) == 2 and "give one of them" in errs[0] and errs[1].startswith("grist: --source-weights: unknown")
+
+
+# --- epoch sampler by default, prefetch, mix-weighted validation, --dry-run, sample tokenizer ----------------
+
+def test_default_epoch_sampler_covers_every_token_in_one_planned_epoch_with_prefetch(shards, tmp_path):
+    from trainer.data import TrainLoader, open_split
+
+    data = open_split(shards, "train")
+    ld = TrainLoader(data, 32, 16, seed=0, sampler="epoch", micro_steps=2)
+    steps = -(-ld.plan.slots // 32)
+    kw = dict(block_size=32, batch_size=16, grad_accum=2, max_steps=steps, trace_samples=True)
+    res = train(tiny(shards, tmp_path / "pf", **kw))  # TrainConfig defaults: sampler epoch, prefetch 4
+    seen = {}
+    for _, _, src, pos in (json.loads(x) for x in (tmp_path / "pf" / "samples-rank0.jsonl").read_text().splitlines()):
+        seen.setdefault(src, set()).update(range(pos, pos + 33))
+    assert {s: len(v) for s, v in seen.items()} == {s: st.tokens for s, st in data.streams.items()}  # every token
+    inline = train(tiny(shards, tmp_path / "inline", prefetch=0, **kw))
+    assert inline["losses"] == res["losses"]  # the background thread gives exactly the inline batches
+    ckpt = torch.load(checkpoints(tmp_path / "pf")[-1], weights_only=True)
+    assert ckpt["run"]["sampler"] == "epoch" and ckpt["loader"]["sampler"] == "epoch"
+
+
+def test_sampler_change_at_resume_is_refused_unless_allow_reshape(shards, tmp_path, capsys):
+    kw = dict(max_steps=6, stop_after=3)
+    assert train(tiny(shards, tmp_path, sampler="random", **kw))["step"] == 3
+    args = ["train", "--data", str(shards), "--out", str(tmp_path), "--max-steps", "6", "--quiet", "--threads", "1",
+            "--n-layer", "2", "--n-head", "2", "--n-embd", "64", "--block-size", "32", "--batch-size", "8",
+            "--sample-tokens", "0"]
+    assert cli.main(args) == 2  # the default sampler is epoch
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sampler random -> epoch" in err and "--allow-reshape" in err
+    assert cli.main(args + ["--sampler", "random", "--stop-after", "4"]) == 0
+    assert cli.main(args + ["--allow-reshape"]) == 0
+    assert torch.load(checkpoints(tmp_path)[-1], weights_only=True)["run"]["sampler"] == "epoch"
+    # A checkpoint written before the sampler was recorded counts as random.
+    old = torch.load(checkpoints(tmp_path)[-1], weights_only=True)
+    del old["run"]["sampler"]
+    torch.save(old, checkpoints(tmp_path)[-1])
+    assert cli.main(args[:6] + ["7"] + args[7:]) == 2
+    assert "sampler random -> epoch" in capsys.readouterr().err
+
+
+def test_validation_all_is_weighted_by_the_training_mix(shards, tmp_path):
+    res = train(tiny(shards, tmp_path / "mix", max_steps=4, eval_interval=2, source_weights="web=3,books=1"))
+    rows = [json.loads(x) for x in (tmp_path / "mix" / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in rows if "val" in r]
+    assert [r["step"] for r in evals] == [0, 2, 4]
+    for r in evals:
+        w, v = r["val_weights"], r["val"]
+        assert w == pytest.approx({"web": 0.75, "books": 0.25, "code": 0.0})
+        assert set(v) == {"web", "books", "code", "all"}  # every source is still reported
+        assert v["all"] == pytest.approx(0.75 * v["web"] + 0.25 * v["books"])
+    assert res["val"] == evals[-1]["val"]
+    only = train(tiny(shards, tmp_path / "web", max_steps=2, eval_interval=1000, source_weights="web=1"))
+    assert only["val"]["all"] == pytest.approx(only["val"]["web"])
+
+
+def test_dry_run_prints_plan_and_coverage_and_trains_nothing(shards, tmp_path, capsys):
+    args = ["train", "--data", str(shards), "--out", str(tmp_path / "run"), "--block-size", "32", "--batch-size", "8",
+            "--grad-accum", "2", "--max-steps", "500", "--dry-run"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("plan: 500 steps x 512 tokens/step (8 x 32 x 2 accumulation x 1 rank(s))")
+    assert "sampler epoch" in out[0] and out[1].startswith("resume: none")
+    assert "planned epochs per source books 1.00, code 1.00, web 1.00" in out[2] and "one planned epoch = " in out[2]
+    epoch, rnd = out[3], out[4]
+    assert "epoch sampler (this run): tokens seen 100.0%" in epoch and "never 0.0%" in epoch
+    assert "random sampler: tokens seen" in rnd and "never 0.0%" not in rnd
+    assert not (tmp_path / "run").exists()  # nothing trained, nothing written
+    # The module entry point does the same; a mix schedule gets one plan line and coverage per segment.
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = subprocess.run([sys.executable, "-m", "trainer.train"] + args[1:] + ["--sampler", "random", "--mix-schedule",
+                          "0:web=1;100:web=1,books=1,code=1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert "sampler random" in lines[0] and sum(line.startswith("steps ") for line in lines) == 2
+    assert sum("random sampler (this run)" in line for line in lines) == 2
+    assert "planned epochs per source web 2." in lines[2]  # web alone: weight / token share
+
+
+def test_dry_run_reports_resume_and_refuses_a_reshape(shards, tmp_path, capsys):
+    from trainer.train import dry_run
+
+    train(tiny(shards, tmp_path, max_steps=4, stop_after=2))
+    got = dry_run(tiny(shards, tmp_path, max_steps=4, quiet=False))
+    assert got["start_step"] == 2 and got["segments"][0]["coverage_epoch"]["seen"] == 1.0
+    assert "resume: from step 2" in capsys.readouterr().out
+    args = ["train", "--data", str(shards), "--out", str(tmp_path), "--n-layer", "2", "--n-head", "2", "--n-embd", "64",
+            "--block-size", "32", "--batch-size", "4", "--max-steps", "4", "--dry-run"]
+    assert cli.main(args) == 2 and "batch_size 8 -> 4" in capsys.readouterr().err
+
+
+def test_sample_uses_the_pipeline_tokenizer_loader(shards, tmp_path, monkeypatch):
+    import tokenizer.train as tt
+
+    loaded = []
+    real = tt.load_tokenizer
+    monkeypatch.setattr(tt, "load_tokenizer", lambda path: loaded.append(real(path)) or loaded[-1])
+    res = train(tiny(shards, tmp_path, max_steps=2, sample_tokens=4, sample_prompt="the cat <|endoftext|> runs"))
+    assert isinstance(res["sample"], str) and len(loaded) == 1
+    eot = loaded[0].token_to_id("<|endoftext|>")
+    assert eot not in loaded[0].encode("the cat <|endoftext|> runs").ids  # the prompt's special string is text
