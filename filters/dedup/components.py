@@ -1,23 +1,28 @@
-"""The shuffle rounds of dedup: band groups -> candidate pairs -> (verified pairs) -> connected
-components -> keeper per component. Plain functions over hash-partitioned Parquet folders; the
-stage runs each round as one Ray task per partition (this module never imports Ray).
+"""The shuffle rounds of dedup: band groups -> candidate pairs -> verified pairs -> connected
+components -> keeper per component. Plain functions of a spec dict; the stage runs each round
+through the runner (`pipelines.runner.map_tasks`), one task per bucket (this module never imports
+Ray).
 
-Layout of a round: `ROOT/PPPPP/NAME.parquet` is what task NAME wrote for partition PPPPP; the
-next round's task P reads every file of `ROOT/PPPPP/`, in name order. Memory per task is one
-partition, never the corpus, and outputs depend only on inputs: any number of workers, or a rerun
-after a kill, gives the same bytes.
+Layout of a round: task T writes ONE file `ROUND/T.parquet` holding all its output rows sorted by
+destination bucket, one row group per destination (the row group -> bucket list is in the file's
+schema metadata); the next round's task for bucket B reads B's row groups from every file of the
+round before, in task order. Files per round = tasks, not tasks x buckets. Memory per task is one
+bucket, never the corpus, and outputs depend only on inputs: any number of workers, or a rerun
+after a kill, gives the same decisions.
 
-Nodes are `source \\x1f id` (ids are unique per source only). Connected components use
-large-star / small-star (Kiveris et al. 2014, "Connected Components in MapReduce and Beyond"),
-alternating until a large-star round sees the same edges as the one before: every component is
-then a star around its smallest node.
+Nodes are uint64: `part index << 32 | row in part` (part indices from the sorted part names in
+the stage's plan). Connected components: when the verified edges are few enough
+(`DedupConfig.cc_single_max_edges`) one task labels them with scipy (datatrove also clusters in
+one task); beyond that large-star / small-star rounds (Kiveris et al. 2014, "Connected Components
+in MapReduce and Beyond") until a large-star round sees the same edges as the one before.
+Either way every node ends with component = its smallest node.
 """
 
 from __future__ import annotations
 
-import os
+import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -25,77 +30,99 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
-from pipelines.parts import PARQUET_OPTS
+from pipelines.parts import atomic_write_bytes
 
-EDGE_SCHEMA = pa.schema([("u", pa.string()), ("v", pa.string())])
-SEP = "\x1f"
-
-
-def node_key(source: str, doc_id: str) -> str:
-    return f"{source}{SEP}{doc_id}"
-
-
-def partition_of(keys: list[str], n: int) -> np.ndarray:
-    """Stable partition of string keys (xxh64, independent of the process's hash seed)."""
-    h = xxhash.xxh64_intdigest
-    return np.fromiter((h(k.encode()) % n for k in keys), np.int64, len(keys))
-
-
-def write_table(path: Path, table: pa.Table) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, **{k: v for k, v in PARQUET_OPTS.items() if k != "use_dictionary"})
-    os.replace(tmp, path)
+EDGE_SCHEMA = pa.schema([("u", pa.uint64()), ("v", pa.uint64())])
+BAND_SCHEMA = pa.schema([("key", pa.uint64()), ("node", pa.uint64())])
+# Per document: keep-rule fields and its shingle-hash set (sorted, unique), bucketed by node.
+NODE_SCHEMA = pa.schema([
+    ("node", pa.uint64()), ("id", pa.string()), ("source", pa.string()), ("quality", pa.float64()),
+    ("vendored", pa.bool_()), ("priority", pa.int32()), ("exact", pa.uint64()), ("hashes", pa.list_(pa.uint32())),
+])
+META_COLUMNS = ["node", "id", "source", "quality", "vendored", "priority", "exact"]
+DECISION_SCHEMA = pa.schema([
+    ("part", pa.uint32()), ("id", pa.string()), ("reason", pa.string()), ("duplicate_of", pa.string()),
+])
+_DESTS = b"grist.dests"
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def split_partitions(table: pa.Table, parts: np.ndarray):
-    """(partition, rows of that partition in their original order), by increasing partition."""
-    if table.num_rows == 0:
-        return
-    order = np.argsort(parts, kind="stable")
-    cuts = np.flatnonzero(np.diff(parts[order])) + 1
-    for idx in np.split(order, cuts):
-        yield int(parts[idx[0]]), table.take(pa.array(idx))
+def make_node(part_index: int, rows: np.ndarray) -> np.ndarray:
+    return (np.uint64(part_index) << np.uint64(32)) | rows.astype(np.uint64)
 
 
-def write_partitioned(table: pa.Table, parts: np.ndarray, root: Path, name: str) -> None:
-    """Rows go to `root/PPPPP/name.parquet` by their partition number (order kept)."""
-    for p, rows in split_partitions(table, parts):
-        write_table(root / f"{p:05d}" / f"{name}.parquet", rows)
+def part_of(nodes: np.ndarray) -> np.ndarray:
+    return (nodes >> np.uint64(32)).astype(np.uint32)
 
 
-def read_partition(folder: Path, schema: pa.Schema | None = None, columns: list[str] | None = None,
-                   filters: Any = None) -> pa.Table | None:
-    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-    tables = [pq.read_table(f, columns=columns, filters=filters) for f in files]
-    if not tables:
-        return schema.empty_table() if schema is not None else None
-    return pa.concat_tables(tables)
+def node_bucket(nodes: np.ndarray, n: int) -> np.ndarray:
+    """Bucket of a node: Fibonacci hashing, so a part's consecutive rows spread evenly."""
+    return ((nodes * _MIX) >> np.uint64(33)) % np.uint64(n)
 
 
-def _unique_edges(t: pa.Table) -> pa.Table:
-    """Distinct (u, v) without self loops, sorted: the canonical form every round starts from."""
-    t = t.select(["u", "v"])
-    t = t.filter(pc.not_equal(t["u"], t["v"]))
-    t = t.group_by(["u", "v"]).aggregate([])
-    return t.sort_by([("u", "ascending"), ("v", "ascending")])
+# --- one file per task, read by destination -----------------------------------------------------
+
+def write_by_dest(path: Path, table: pa.Table, dest: np.ndarray | None) -> None:
+    """Write `table` as one file, rows sorted (stably) by `dest`, one row group per destination.
+    `dest=None`: one destination 0."""
+    if dest is None:
+        dest = np.zeros(table.num_rows, np.int64)
+    dest = np.asarray(dest, np.int64)
+    order = np.argsort(dest, kind="stable")
+    d = dest[order]
+    table = table.take(pa.array(order))
+    bounds = np.concatenate(([0], np.flatnonzero(d[1:] != d[:-1]) + 1, [len(d)])) if len(d) else np.zeros(1, np.int64)
+    dests = [int(d[s]) for s in bounds[:-1]]
+    schema = table.schema.with_metadata({_DESTS: json.dumps(dests).encode()})
+    sink = pa.BufferOutputStream()
+    with pq.ParquetWriter(sink, schema, compression="zstd", compression_level=1, write_statistics=False) as w:
+        for s, e in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            w.write_table(table.slice(s, e - s).replace_schema_metadata(schema.metadata), row_group_size=e - s + 1)
+    atomic_write_bytes(Path(path), sink.getvalue().to_pybytes())
 
 
-def _both_ways(u: pa.Array, v: pa.Array) -> pa.Table:
-    return pa.table({"u": pa.concat_arrays([u, v]), "v": pa.concat_arrays([v, u])})
+def read_dest(files: Iterable[str | Path], dest: int | None, schema: pa.Schema, columns: list[str] | None = None,
+              keep: pa.Array | None = None) -> pa.Table:
+    """Rows for destination `dest` (None: all) from each file, in file order; `keep`: only rows
+    whose first column is in it (filtered per row group, so memory is the result)."""
+    cols = columns or schema.names
+    out: list[pa.Table] = []
+    for f in files:
+        pf = pq.ParquetFile(str(f))
+        dests = json.loads(pf.schema_arrow.metadata[_DESTS])
+        groups = [i for i, x in enumerate(dests) if dest is None or x == dest]
+        for g in groups:
+            t = pf.read_row_group(g, columns=cols)
+            if keep is not None:
+                t = t.filter(pc.is_in(t[cols[0]], value_set=keep))
+            out.append(t)
+    if not out:
+        return pa.schema([schema.field(c) for c in cols]).empty_table()
+    return pa.concat_tables(out).replace_schema_metadata(None)
 
 
-def _write_edges(t: pa.Table, root: Path, name: str, n: int) -> None:
-    write_partitioned(t, partition_of(t["u"].to_pylist(), n), root, name)
+def _np(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    return col.to_numpy(zero_copy_only=False)
 
 
-def _digest(t: pa.Table) -> str:
-    h = xxhash.xxh64()
-    for col in ("u", "v"):
-        for chunk in t[col].chunks:
-            h.update("\n".join(chunk.to_pylist()).encode())
-            h.update(b"\x00")
-    return h.hexdigest()
+def unique_pairs(u: np.ndarray, v: np.ndarray, both_ways: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (u, v) without self loops, sorted by (u, v); `both_ways` adds (v, u) first."""
+    if both_ways:
+        u, v = np.concatenate([u, v]), np.concatenate([v, u])
+    keep = u != v
+    u, v = u[keep], v[keep]
+    if not len(u):
+        return u, v
+    order = np.lexsort((v, u))
+    u, v = u[order], v[order]
+    first = np.concatenate(([True], (u[1:] != u[:-1]) | (v[1:] != v[:-1])))
+    return u[first], v[first]
+
+
+def _edges(u: np.ndarray, v: np.ndarray) -> pa.Table:
+    return pa.table([pa.array(u, pa.uint64()), pa.array(v, pa.uint64())], schema=EDGE_SCHEMA)
 
 
 # --- band groups -> candidate pairs -------------------------------------------------------------
@@ -104,55 +131,61 @@ def band_pairs(spec: dict[str, Any]) -> dict[str, Any]:
     """All band rows (key, node) of one bucket -> pairs of nodes sharing a key. Groups up to
     `max_group` nodes give every pair (so verification cannot cut a true pair that only meets
     through a third node); larger groups, which are rare and mostly shared boilerplate, give a
-    star to their smallest node. Unverified pairs are written both ways, ready for large-star."""
-    t = read_partition(Path(spec["input"]))
-    n = spec["partitions"]
-    if t is None or t.num_rows == 0:
-        return {"rows": 0, "pairs": 0}
-    t = t.sort_by([("key", "ascending"), ("node", "ascending")])
-    keys = t["key"].to_numpy()
-    nodes = t["node"].to_pylist()
-    starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1, [len(keys)]))
-    pairs: set[tuple[str, str]] = set()
-    for s, e in zip(starts[:-1].tolist(), starts[1:].tolist()):
-        if e - s < 2:
-            continue
-        group = nodes[s:e]
-        if spec["verify"] and e - s <= spec["max_group"]:
-            pairs.update((group[i], group[j]) for i in range(len(group)) for j in range(i + 1, len(group)))
-        else:
-            pairs.update((group[0], x) for x in group[1:])
-    ordered = sorted(pairs)
-    u = pa.array([p[0] for p in ordered], pa.string())
-    v = pa.array([p[1] for p in ordered], pa.string())
-    out = pa.table({"u": u, "v": v}) if spec["verify"] else _both_ways(u, v)
-    _write_edges(out, Path(spec["output"]), spec["name"], n)
-    return {"rows": t.num_rows, "pairs": len(ordered)}
+    star to their smallest node. Output keyed by u's bucket (verify) or in both directions
+    (ready for components)."""
+    t = read_dest(spec["inputs"], spec["bucket"], BAND_SCHEMA)
+    n = spec["buckets"]
+    key, node = _np(t["key"]), _np(t["node"])
+    order = np.lexsort((node, key))
+    key, node = key[order], node[order]
+    us, vs = [np.empty(0, np.uint64)], [np.empty(0, np.uint64)]
+    if len(key) > 1:
+        start = np.concatenate(([True], key[1:] != key[:-1]))
+        gid = np.cumsum(start) - 1
+        gstart = np.flatnonzero(start)
+        size = np.diff(np.append(gstart, len(key)))[gid]
+        pos = np.arange(len(key)) - gstart[gid]
+        small = size <= spec["max_group"] if spec["verify"] else np.zeros(len(key), bool)
+        star = ~small & (pos > 0)
+        us.append(node[gstart[gid[star]]])
+        vs.append(node[star])
+        for k in range(1, int(size[small].max(initial=1))):  # every pair (i, i + k) inside a small group
+            idx = np.flatnonzero(small & (pos + k < size))
+            us.append(node[idx])
+            vs.append(node[idx + k])
+    u, v = unique_pairs(np.concatenate(us), np.concatenate(vs), both_ways=not spec["verify"])
+    write_by_dest(spec["output"], _edges(u, v), node_bucket(u, n))
+    return {"rows": int(len(key)), "pairs": int(len(u)) // (1 if spec["verify"] else 2)}
 
 
 # --- verification by true Jaccard ---------------------------------------------------------------
 
-def _attach_sets(edges: pa.Table, sets_dir: Path, col: str) -> pa.Array:
-    """The shingle-hash set of node `edges[col]` for every edge (sets are hash-partitioned like
-    the edges, so one partition of sets is read)."""
-    wanted = pc.unique(edges[col])
-    sets = read_partition(sets_dir, filters=pc.field("node").isin(wanted))
-    if sets is None or sets.num_rows == 0:
-        return pa.nulls(edges.num_rows, pa.list_(pa.uint32()))
-    index = pa.table({"node": sets["node"], "_row": pa.array(np.arange(sets.num_rows))})
-    joined = edges.select([col]).append_column("_pos", pa.array(np.arange(edges.num_rows)))
-    joined = joined.join(index, col, "node").sort_by("_pos")
-    return sets["hashes"].take(joined["_row"])
+def _sets_for(spec: dict[str, Any], wanted: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """(sorted nodes, their hash sets) for the `wanted` nodes of this bucket."""
+    s = read_dest(spec["sets"], spec["bucket"], NODE_SCHEMA, ["node", "hashes"], keep=pa.array(wanted, pa.uint64()))
+    nodes = _np(s["node"])
+    order = np.argsort(nodes, kind="stable")
+    return nodes[order], s["hashes"].combine_chunks().take(pa.array(order))
+
+
+def _attach(nodes: np.ndarray, sets: pa.Array, want: np.ndarray) -> pa.Array:
+    """The set of every `want` node (null where a node has none)."""
+    pos = np.searchsorted(nodes, want)
+    pos_c = np.minimum(pos, max(len(nodes) - 1, 0))
+    found = (pos < len(nodes)) & (nodes[pos_c] == want) if len(nodes) else np.zeros(len(want), bool)
+    if not len(nodes):
+        return pa.nulls(len(want), pa.list_(pa.uint32()))
+    return sets.take(pa.array(pos_c, mask=~found))
 
 
 def verify_attach(spec: dict[str, Any]) -> dict[str, Any]:
-    """Round 1 of verification, for partition P of `u`: attach u's set, re-partition by v."""
-    edges = _unique_edges(read_partition(Path(spec["input"]), EDGE_SCHEMA))
-    if edges.num_rows == 0:
-        return {"pairs": 0}
-    edges = edges.append_column("hu", _attach_sets(edges, Path(spec["sets"]), "u"))
-    write_partitioned(edges, partition_of(edges["v"].to_pylist(), spec["partitions"]), Path(spec["output"]), spec["name"])
-    return {"pairs": edges.num_rows}
+    """Round 1 of verification, for bucket P of `u`: attach u's set, re-key by v's bucket."""
+    t = read_dest(spec["inputs"], spec["bucket"], EDGE_SCHEMA)
+    u, v = unique_pairs(_np(t["u"]), _np(t["v"]))
+    nodes, sets = _sets_for(spec, np.unique(u))
+    out = _edges(u, v).append_column("hu", _attach(nodes, sets, u))
+    write_by_dest(spec["output"], out, node_bucket(v, spec["buckets"]))
+    return {"pairs": int(len(u))}
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -164,121 +197,149 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def verify_check(spec: dict[str, Any]) -> dict[str, Any]:
-    """Round 2, for partition Q of `v`: attach v's set, keep pairs with Jaccard >= threshold,
-    written both ways for large-star."""
-    t = read_partition(Path(spec["input"]))
-    if t is None or t.num_rows == 0:
-        return {"pairs": 0, "verified": 0}
-    t = t.sort_by([("u", "ascending"), ("v", "ascending")])
-    hv = _attach_sets(t, Path(spec["sets"]), "v")
-    keep = [
-        a is not None and b is not None and jaccard(a.values.to_numpy(), b.values.to_numpy()) >= spec["threshold"]
-        for a, b in zip(t["hu"].combine_chunks(), hv)
-    ]
-    # (the per-pair loop is over candidates only: planted-duplicate benchmarks see ~1 pair per doc)
-    kept = t.filter(pa.array(keep, pa.bool_()))
-    _write_edges(_both_ways(kept["u"].combine_chunks(), kept["v"].combine_chunks()), Path(spec["output"]),
-                 spec["name"], spec["partitions"])
-    return {"pairs": t.num_rows, "verified": kept.num_rows}
+    """Round 2, for bucket Q of `v`: attach v's set, keep pairs with Jaccard >= threshold, written
+    in both directions keyed by the first end (the form components read)."""
+    t = read_dest(spec["inputs"], spec["bucket"], EDGE_SCHEMA.append(pa.field("hu", pa.list_(pa.uint32()))))
+    if t.num_rows:
+        t = t.sort_by([("u", "ascending"), ("v", "ascending")])
+    u, v = _np(t["u"]), _np(t["v"])
+    nodes, sets = _sets_for(spec, np.unique(v))
+    hv = _attach(nodes, sets, v)
+    hu = t["hu"].combine_chunks() if t.num_rows else hv
+    # per candidate pair only: ~1 pair per duplicate document
+    a_off, a_val = _np(hu.offsets), _np(hu.values)
+    b_off, b_val = _np(hv.offsets), _np(hv.values)
+    a_ok, b_ok = _np(hu.is_valid()), _np(hv.is_valid())
+    thr = spec["threshold"]
+    keep = np.zeros(len(u), bool)
+    for i in range(len(u)):
+        if a_ok[i] and b_ok[i]:
+            keep[i] = jaccard(a_val[a_off[i]:a_off[i + 1]], b_val[b_off[i]:b_off[i + 1]]) >= thr
+    ku, kv = unique_pairs(u[keep], v[keep], both_ways=True)
+    write_by_dest(spec["output"], _edges(ku, kv), node_bucket(ku, spec["buckets"]))
+    return {"pairs": int(len(u)), "verified": int(keep.sum())}
 
 
-# --- connected components: large-star / small-star ----------------------------------------------
+# --- connected components -----------------------------------------------------------------------
 
-def _min_neighbour(t: pa.Table) -> pa.Table:
-    """Per node u: m(u) = min(u, smallest neighbour), joined back onto its edges as `m`."""
-    g = t.group_by("u").aggregate([("v", "min")])
-    g = g.append_column("m", pc.min_element_wise(g["u"], g["v_min"])).drop_columns(["v_min"])
-    return t.join(g, "u").sort_by([("u", "ascending"), ("v", "ascending")])
+def components_single(spec: dict[str, Any]) -> dict[str, Any]:
+    """All edges in one task: scipy labels the components; writes (node, its component's smallest
+    node) for every node, keyed by the node's bucket (the form `members` reads)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    t = read_dest(spec["inputs"], None, EDGE_SCHEMA)
+    u, v = _np(t["u"]), _np(t["v"])
+    nodes = np.unique(np.concatenate([u, v]))
+    m = len(nodes)
+    comp = nodes
+    if m:
+        g = coo_matrix((np.ones(len(u), np.int32), (np.searchsorted(nodes, u), np.searchsorted(nodes, v))), shape=(m, m))
+        _, labels = connected_components(g, directed=False)
+        smallest = np.full(labels.max() + 1, np.iinfo(np.uint64).max, np.uint64)
+        np.minimum.at(smallest, labels, nodes)
+        comp = smallest[labels]
+    write_by_dest(spec["output"], _edges(nodes, comp), node_bucket(nodes, spec["buckets"]))
+    return {"nodes": int(m), "components": int(len(np.unique(comp)))}
+
+
+def _min_neighbour(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """For sorted unique edges: m(u) = min(u, smallest neighbour of u), per edge."""
+    first = np.concatenate(([True], u[1:] != u[:-1])) if len(u) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
+    vmin = np.minimum.reduceat(v, starts) if len(u) else v
+    m = np.minimum(u[starts], vmin)
+    return m[np.cumsum(first) - 1]
+
+
+def _digest(u: np.ndarray, v: np.ndarray) -> str:
+    h = xxhash.xxh64()
+    h.update(np.ascontiguousarray(u, np.uint64).tobytes())
+    h.update(np.ascontiguousarray(v, np.uint64).tobytes())
+    return h.hexdigest()
 
 
 def large_star(spec: dict[str, Any]) -> dict[str, Any]:
     """Each node links its larger neighbours to the smallest node of its neighbourhood. Input:
     edges in both directions keyed by u; output keyed by the larger end (for small-star)."""
-    t = _unique_edges(read_partition(Path(spec["input"]), EDGE_SCHEMA))
-    digest = _digest(t)
-    if t.num_rows:
-        t = _min_neighbour(t)
-        t = t.filter(pc.greater(t["v"], t["u"]))
-        _write_edges(pa.table({"u": t["v"], "v": t["m"]}), Path(spec["output"]), spec["name"], spec["partitions"])
-    return {"edges": t.num_rows, "digest": digest}
+    t = read_dest(spec["inputs"], spec["bucket"], EDGE_SCHEMA)
+    u, v = unique_pairs(_np(t["u"]), _np(t["v"]))
+    digest = _digest(u, v)
+    m = _min_neighbour(u, v)
+    big = v > u
+    ou, ov = v[big], m[big]
+    write_by_dest(spec["output"], _edges(ou, ov), node_bucket(ou, spec["buckets"]))
+    return {"edges": int(len(ou)), "digest": digest}
 
 
 def small_star(spec: dict[str, Any]) -> dict[str, Any]:
     """Each node links itself and its smaller neighbours to the smallest of them. Input keyed by
     the larger end; output in both directions (for large-star)."""
-    t = _unique_edges(read_partition(Path(spec["input"]), EDGE_SCHEMA))
-    if t.num_rows:
-        t = _min_neighbour(t)
-        members = pa.concat_arrays([t["v"].combine_chunks(), pc.unique(t["u"])])
-        mins = pa.concat_arrays([t["m"].combine_chunks(), _min_neighbour_of_nodes(t)])
-        keep = pc.not_equal(members, mins)
-        _write_edges(_both_ways(members.filter(keep), mins.filter(keep)), Path(spec["output"]), spec["name"],
-                     spec["partitions"])
-    return {"edges": t.num_rows}
-
-
-def _min_neighbour_of_nodes(t: pa.Table) -> pa.Array:
-    """m of every distinct u of a `_min_neighbour` table, in the order of `pc.unique(t["u"])`."""
-    first = np.concatenate(([True], np.asarray(pc.not_equal(t["u"][1:], t["u"][:-1]))))
-    return t["m"].combine_chunks().filter(pa.array(first))
+    t = read_dest(spec["inputs"], spec["bucket"], EDGE_SCHEMA)
+    u, v = unique_pairs(_np(t["u"]), _np(t["v"]))
+    m = _min_neighbour(u, v)
+    first = np.concatenate(([True], u[1:] != u[:-1])) if len(u) else np.zeros(0, bool)
+    members = np.concatenate([v, u[first]])
+    mins = np.concatenate([m, m[first]])
+    keep = members != mins
+    ou, ov = unique_pairs(members[keep], mins[keep], both_ways=True)
+    write_by_dest(spec["output"], _edges(ou, ov), node_bucket(ou, spec["buckets"]))
+    return {"edges": int(len(u))}
 
 
 # --- keeper per component -----------------------------------------------------------------------
 
-META_SCHEMA = pa.schema([
-    ("node", pa.string()), ("id", pa.string()), ("source", pa.string()), ("part", pa.string()),
-    ("quality", pa.float64()), ("vendored", pa.bool_()), ("priority", pa.int32()), ("exact", pa.uint64()),
-])
-
-
 def members(spec: dict[str, Any]) -> dict[str, Any]:
-    """From the converged star edges of partition P: node -> component (its smallest node), with
-    the node's keep-rule fields from the meta rows, re-partitioned by component."""
-    t = _unique_edges(read_partition(Path(spec["input"]), EDGE_SCHEMA))
-    if t.num_rows == 0:
-        return {"nodes": 0}
-    g = t.group_by("u").aggregate([("v", "min")])
-    comp = pc.min_element_wise(g["u"], g["v_min"])
-    nodes = pa.table({"node": g["u"], "comp": comp})
-    meta = read_partition(Path(spec["meta"]), META_SCHEMA, filters=pc.field("node").isin(nodes["node"]))
-    out = nodes.join(meta, "node").sort_by("node")
-    write_partitioned(out, partition_of(out["comp"].to_pylist(), spec["partitions"]), Path(spec["output"]), spec["name"])
-    return {"nodes": out.num_rows}
+    """Nodes of bucket P with their component (min(node, smallest v) over the component rows of
+    P) and keep-rule fields, re-keyed by the component's bucket."""
+    t = read_dest(spec["inputs"], spec["bucket"], EDGE_SCHEMA)
+    u, v = _np(t["u"]), _np(t["v"])
+    if len(u):
+        order = np.lexsort((v, u))
+        u, v = u[order], v[order]
+        first = np.concatenate(([True], u[1:] != u[:-1]))
+        starts = np.flatnonzero(first)
+        nodes, comp = u[starts], np.minimum(u[starts], np.minimum.reduceat(v, starts))
+    else:
+        nodes = comp = u
+    meta = read_dest(spec["sets"], spec["bucket"], NODE_SCHEMA, META_COLUMNS, keep=pa.array(nodes, pa.uint64()))
+    meta = meta.sort_by("node")
+    mnodes = _np(meta["node"])
+    found = np.searchsorted(nodes, mnodes)
+    out = meta.append_column("comp", pa.array(comp[found], pa.uint64()))
+    write_by_dest(spec["output"], out, node_bucket(comp[found], spec["buckets"]))
+    return {"nodes": int(len(nodes))}
 
 
 def decide(spec: dict[str, Any]) -> dict[str, Any]:
     """Keep rule per component: highest quality_score (missing = lowest), then the original over a
     vendored copy (meta `vendored: true`, e.g. pip's `_vendor/requests` against requests itself), then
     the source priority, then the smallest id (then source). The others are dropped as `exact_duplicate`
-    when their normalised text equals the keeper's, else `near_duplicate`; `duplicate_of` = keeper."""
-    t = read_partition(Path(spec["input"]))
-    out_path = Path(spec["output"]) / f"{spec['name']}.parquet"
-    if t is None or t.num_rows == 0:
-        write_table(out_path, DECISION_SCHEMA.empty_table())
-        return {"dropped": 0}
-    t = t.sort_by([("comp", "ascending"), ("quality", "descending", "at_end"), ("vendored", "ascending"),
-                   ("priority", "ascending"),
-                   ("id", "ascending"), ("source", "ascending")])
-    comp = t["comp"].to_pylist()
-    ids, exact = t["id"].to_pylist(), t["exact"].to_pylist()
-    rows = []
-    keeper = keeper_exact = None
-    for i, c in enumerate(comp):
-        if i == 0 or c != comp[i - 1]:
-            keeper, keeper_exact = ids[i], exact[i]
-            continue
-        same = exact[i] is not None and exact[i] == keeper_exact
-        rows.append((i, "exact_duplicate" if same else "near_duplicate", keeper))
-    idx = pa.array([r[0] for r in rows], pa.int64())
-    out = pa.table({
-        "part": t["part"].take(idx), "id": t["id"].take(idx), "source": t["source"].take(idx),
-        "reason": pa.array([r[1] for r in rows], pa.string()), "duplicate_of": pa.array([r[2] for r in rows], pa.string()),
-    }, schema=DECISION_SCHEMA)
-    write_table(out_path, out.sort_by([("part", "ascending"), ("id", "ascending")]))
-    return {"dropped": out.num_rows}
+    when their normalised text equals the keeper's, else `near_duplicate`; `duplicate_of` = keeper.
+    Output keyed by part index (the apply step reads its part's row group)."""
+    schema = pa.schema([NODE_SCHEMA.field(c) for c in META_COLUMNS] + [pa.field("comp", pa.uint64())])
+    t = read_dest(spec["inputs"], spec["bucket"], schema)
+    if t.num_rows:
+        t = t.sort_by([("comp", "ascending"), ("quality", "descending", "at_end"), ("vendored", "ascending"),
+                       ("priority", "ascending"), ("id", "ascending"), ("source", "ascending")])
+    comp, exact = _np(t["comp"]), t["exact"].to_pylist()
+    ids = t["id"].to_pylist()
+    head = np.concatenate(([True], comp[1:] != comp[:-1])) if len(comp) else np.zeros(0, bool)
+    keeper_row = np.maximum.accumulate(np.where(head, np.arange(len(comp)), 0)) if len(comp) else np.zeros(0, np.int64)
+    drop = np.flatnonzero(~head)
+    reasons, dup_of = [], []
+    for i in drop.tolist():
+        k = int(keeper_row[i])
+        same = exact[i] is not None and exact[i] == exact[k]
+        reasons.append("exact_duplicate" if same else "near_duplicate")
+        dup_of.append(ids[k])
+    parts = part_of(_np(t["node"])[drop]) if len(drop) else np.zeros(0, np.uint32)
+    out = pa.table([pa.array(parts, pa.uint32()), t["id"].take(pa.array(drop)), pa.array(reasons, pa.string()),
+                    pa.array(dup_of, pa.string())], schema=DECISION_SCHEMA)
+    out = out.sort_by([("part", "ascending"), ("id", "ascending")])
+    write_by_dest(spec["output"], out, _np(out["part"]).astype(np.int64))
+    return {"dropped": int(out.num_rows)}
 
 
-DECISION_SCHEMA = pa.schema([
-    ("part", pa.string()), ("id", pa.string()), ("source", pa.string()), ("reason", pa.string()),
-    ("duplicate_of", pa.string()),
-])
+def part_decisions(files: Iterable[str | Path], part_index: int) -> pa.Table:
+    return read_dest(files, part_index, DECISION_SCHEMA, ["id", "reason", "duplicate_of"])

@@ -54,5 +54,8 @@ class DedupConfig(StageToggle):
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
     decontam: DecontamConfig = Field(default_factory=DecontamConfig)
     source_priority: list[str] = Field(default_factory=list, description="keep rule after quality_score and original-over-vendored: earlier sources win; unlisted ones come last")
-    buckets: int | None = Field(None, ge=1, le=65536, description="shuffle partitions; null = one per bucket_mb of input (at least 4)")
-    bucket_mb: float = Field(64.0, gt=0, description="input Parquet MB per shuffle partition when buckets is null")
+    buckets: int | None = Field(None, ge=1, le=65536, description="shuffle buckets (tasks per round); null = buckets_per_worker x workers")
+    buckets_per_worker: int = Field(2, ge=1, le=64, description="shuffle buckets per worker when buckets is null")
+    cc_single_max_edges: int = Field(
+        20_000_000, ge=0,
+        description="connected components in one task (scipy) up to this many verified edges (x2 directions); beyond, large/small-star rounds")

@@ -2,31 +2,30 @@
 sub-steps under `_work/NN-dedup/`, each resumable on its own:
 
   scan/     map over parts: per document the contamination check, the exact key, the MinHash band
-            keys; writes band rows hash-partitioned by key (`bands/`), keep-rule fields (quality,
-            vendored, source priority) and shingle sets partitioned by node (`meta/`, `sets/`),
+            keys; writes per part one file of band rows (`bands/`) and one of node rows (`nodes/`:
+            keep-rule fields and shingle set), each sorted by destination bucket, and the
             contaminated ids (`contam/`).
-  cand/ verify/ cc/NNN/ members/ decide/
-            shuffle rounds, one Ray task per partition (see components.py): band groups ->
-            candidate pairs -> true-Jaccard check -> large-star/small-star until converged ->
-            keeper per component -> `decide/` rows (part, id, reason, duplicate_of).
+  cand/ verify1/ verify2/ cc/ members/ decide/
+            shuffle rounds, one task per bucket through the runner (see components.py): band
+            groups -> candidate pairs -> true-Jaccard check -> connected components -> keeper
+            per component -> `decide/` rows (part, id, reason, duplicate_of) keyed by part.
   kept/ dropped/ stats/
             map over parts: every document kept or dropped with its reason.
 
-Memory per task is one part batch or one partition, never the corpus. Every task commits its
-files and then a marker (`stats/PART.json` for part maps, `_done/NAME.json` for rounds), so a rerun
-after a kill redoes only unmarked tasks; all outputs depend only on the inputs (sorted where order
-matters), so 1 or N workers write the same bytes. Contaminated documents take no part in
-clustering: they are dropped whatever their duplicates do.
+Buckets = `buckets_per_worker` x workers (fixed in `plan.json` at the first run). Memory per task
+is one part or one bucket, never the corpus. Every task commits its one output file and then a
+marker (`stats/PART.json` for part maps, `_done/NAME.json` for rounds), so a rerun after a kill
+redoes only unmarked tasks; decisions depend only on the inputs (sorted where order matters), so
+1 or N workers write the same documents and dropped records. Contaminated documents take no part
+in clustering: they are dropped whatever their duplicates do.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import math
-import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -38,46 +37,16 @@ from filters.dedup.exact import EXACT_SEED, exact_key, normalize
 from filters.dedup.minhash import MinHasher, Shingler, band_keys, gram_bounds, resolve_bands, sha1_hashes
 from pipelines.document import DROP_REASON, DUPLICATE_OF
 from pipelines.parts import PartStats, atomic_write_json
-from pipelines.progress import log
 from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 from pipelines.step import Resources, Step, StepPartTask
 
 STAGE = "dedup"
-BAND_SCHEMA = pa.schema([("key", pa.uint64()), ("node", pa.string())])
-SET_SCHEMA = pa.schema([("node", pa.string()), ("hashes", pa.list_(pa.uint32()))])
 CONTAM_SCHEMA = pa.schema([("id", pa.string()), ("reason", pa.string())])
 
 
-class _BucketFiles:
-    """Streaming writers of one part into a hash-partitioned folder (`root/BBBBB/PART.parquet`),
-    renamed into place together on commit."""
-
-    def __init__(self, root: Path, part: str):
-        self.root, self.part = root, part
-        self.writers: dict[int, tuple[pq.ParquetWriter, Path, Path]] = {}
-
-    def write(self, table: pa.Table, buckets: np.ndarray) -> None:
-        for b, rows in cc.split_partitions(table, buckets):
-            if b not in self.writers:
-                final = self.root / f"{b:05d}" / f"{self.part}.parquet"
-                final.parent.mkdir(parents=True, exist_ok=True)
-                tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-                self.writers[b] = (pq.ParquetWriter(tmp, table.schema, compression="zstd"), tmp, final)
-            self.writers[b][0].write_table(rows)
-
-    def commit(self) -> None:
-        for w, tmp, final in self.writers.values():
-            w.close()
-            os.replace(tmp, final)
-
-    def abort(self) -> None:
-        for w, tmp, _ in self.writers.values():
-            w.close()
-            tmp.unlink(missing_ok=True)
-
-
 class ScanPartTask:
-    """Per part: contamination, exact key, band keys, keep-rule fields and shingle sets."""
+    """Per part: contamination, exact key, band keys, keep-rule fields and shingle sets. Writes
+    one file of band rows and one of node rows, each sorted by destination bucket."""
 
     resources = Resources(cpus=1)
 
@@ -95,74 +64,65 @@ class ScanPartTask:
         self.evals = EvalIndex(d, self.shingler, self.base_dir) if d.enabled and d.eval_sets else None
 
     def run(self, spec: dict[str, Any]) -> dict[str, Any]:
-        part, n_buckets = spec["part"], self.plan["buckets"]
-        files = {k: _BucketFiles(self.work / k, part) for k in ("bands", "meta", "sets")}
+        part, n = spec["part"], self.plan["buckets"]
         stats = PartStats(part=part, source=spec["source"])
-        contam_ids: list[str] = []
-        contam_reasons: list[str] = []
-        try:
-            for rb in pq.ParquetFile(spec["input"]).iter_batches(batch_size=self.batch_rows):
-                bands, meta, sets = self._batch(pa.Table.from_batches([rb]), part, contam_ids, contam_reasons)
-                stats.docs_in += rb.num_rows
-                if bands.num_rows:
-                    files["bands"].write(bands, (bands["key"].to_numpy() % np.uint64(n_buckets)).astype(np.int64))
-                if meta.num_rows:
-                    files["meta"].write(meta, cc.partition_of(meta["node"].to_pylist(), n_buckets))
-                if sets.num_rows:
-                    files["sets"].write(sets, cc.partition_of(sets["node"].to_pylist(), n_buckets))
-            for f in files.values():
-                f.commit()
-            cc.write_table(self.work / "contam" / f"{part}.parquet",
-                           pa.table([contam_ids, contam_reasons], schema=CONTAM_SCHEMA))
-        except BaseException:
-            for f in files.values():
-                f.abort()
-            raise
-        stats.docs_out = stats.docs_in
-        stats.counters["contaminated"] = len(contam_ids)
+        acc: dict[str, list] = {"bands": [], "nodes": [], "contam_ids": [], "contam_reasons": []}
+        row0 = 0
+        for rb in pq.ParquetFile(spec["input"]).iter_batches(batch_size=self.batch_rows):
+            self._batch(pa.Table.from_batches([rb]), spec["index"], row0, acc)
+            row0 += rb.num_rows
+        stats.docs_in = stats.docs_out = row0
+        bands = pa.concat_tables(acc["bands"]) if acc["bands"] else cc.BAND_SCHEMA.empty_table()
+        nodes = pa.concat_tables(acc["nodes"]) if acc["nodes"] else cc.NODE_SCHEMA.empty_table()
+        cc.write_by_dest(self.work / "bands" / f"{part}.parquet", bands,
+                         (bands["key"].to_numpy() % np.uint64(n)).astype(np.int64))
+        cc.write_by_dest(self.work / "nodes" / f"{part}.parquet", nodes,
+                         cc.node_bucket(nodes["node"].to_numpy(), n).astype(np.int64))
+        contam = pa.table([acc["contam_ids"], acc["contam_reasons"]], schema=CONTAM_SCHEMA)
+        cc.write_by_dest(self.work / "contam" / f"{part}.parquet", contam, None)
+        stats.counters["contaminated"] = len(acc["contam_ids"])
         atomic_write_json(self.work / "stats" / f"{part}.json", stats.to_json())
         return stats.to_json()
 
-    def _batch(self, batch: pa.Table, part: str, contam_ids: list[str], contam_reasons: list[str]):
+    def _batch(self, batch: pa.Table, part_index: int, row0: int, acc: dict[str, list]) -> None:
         m, exact_on = self.cfg.minhash, self.cfg.exact.enabled
         ids, sources, texts = (batch.column(c).to_pylist() for c in ("id", "source", "text"))
         quality = batch.column("quality_score").to_pylist() if "quality_score" in batch.column_names else [None] * len(ids)
         vendored = [_vendored(m) for m in batch.column("meta").to_pylist()] if "meta" in batch.column_names \
             else [False] * len(ids)
-        band_rows: tuple[list, list] = ([], [])
-        meta_rows: dict[str, list] = {f.name: [] for f in cc.META_SCHEMA}
-        set_rows: tuple[list, list] = ([], [])
-        for doc_id, source, text, q, vend in zip(ids, sources, texts, quality, vendored):
+        nodes = cc.make_node(part_index, np.arange(row0, row0 + len(ids))).tolist()
+        band_keys_: list[int] = []
+        band_nodes: list[int] = []
+        rows: dict[str, list] = {f: [] for f in cc.NODE_SCHEMA.names}
+        for node, doc_id, source, text, q, vend in zip(nodes, ids, sources, texts, quality, vendored):
             norm = normalize(text)
             buf, chars = self.shingler.prepare(norm, source)
             if self.evals is not None:
                 reason = self.evals.reason(buf, chars)
                 if reason:
-                    contam_ids.append(doc_id)
-                    contam_reasons.append(reason)
+                    acc["contam_ids"].append(doc_id)
+                    acc["contam_reasons"].append(reason)
                     continue
-            node = cc.node_key(source, doc_id)
             ekey = exact_key(norm) if exact_on else None
             if ekey is not None:
-                band_rows[0].append(ekey)
-                band_rows[1].append(node)
+                band_keys_.append(ekey)
+                band_nodes.append(node)
+            hashes = None
             if self.hasher is not None and buf:  # an empty text has no shingles, only an exact key
                 hv = sha1_hashes(buf, *gram_bounds(buf, m.char_ngram if chars else m.word_ngram, chars))
                 keys = band_keys(self.hasher.signature(hv), self.plan["bands"], self.plan["rows"])
-                band_rows[0].extend(keys)
-                band_rows[1].extend([node] * len(keys))
+                band_keys_.extend(keys)
+                band_nodes.extend([node] * len(keys))
                 if m.verify:
-                    set_rows[0].append(node)
-                    set_rows[1].append(np.unique(hv))
+                    hashes = np.unique(hv)
             elif self.hasher is not None and m.verify and ekey is not None:
-                set_rows[0].append(node)
-                set_rows[1].append(np.empty(0, np.uint32))
-            for k, v in zip(cc.META_SCHEMA.names, (node, doc_id, source, part, q, vend, self.priority.get(source, len(self.priority)), ekey)):
-                meta_rows[k].append(v)
-        bands = pa.table([pa.array(band_rows[0], pa.uint64()), pa.array(band_rows[1], pa.string())], schema=BAND_SCHEMA)
-        meta = pa.table(meta_rows, schema=cc.META_SCHEMA)
-        sets = pa.table([set_rows[0], pa.array(set_rows[1], pa.list_(pa.uint32()))], schema=SET_SCHEMA)
-        return bands, meta, sets
+                hashes = np.empty(0, np.uint32)
+            for k, v in zip(cc.NODE_SCHEMA.names, (node, doc_id, source, q, vend,
+                                                   self.priority.get(source, len(self.priority)), ekey, hashes)):
+                rows[k].append(v)
+        acc["bands"].append(pa.table([pa.array(band_keys_, pa.uint64()), pa.array(band_nodes, pa.uint64())],
+                                     schema=cc.BAND_SCHEMA))
+        acc["nodes"].append(pa.table(rows, schema=cc.NODE_SCHEMA))
 
 
 def _vendored(meta: str | None) -> bool:
@@ -190,40 +150,41 @@ class DecisionStep(Step):
 
 
 class ApplyPartTask:
-    """Loads one part's decisions (duplicates from `decide/`, contamination from `scan/contam/`)
-    and writes its kept documents and dropped records."""
+    """Loads one part's decisions (its row group of every `decide/` file, and `scan/contam/`) and
+    writes its kept documents and dropped records."""
 
     resources = Resources(cpus=1)
 
-    def __init__(self, work: Path, batch_rows: int):
-        self.work, self.batch_rows = Path(work), batch_rows
+    def __init__(self, work: Path, batch_rows: int, decide_files: list[str]):
+        self.work, self.batch_rows, self.decide_files = Path(work), batch_rows, decide_files
 
     def setup(self) -> None:
         pass
 
     def run(self, spec: dict[str, Any]) -> dict[str, Any]:
-        part = spec["part"]
         decisions: dict[str, tuple[str, str | None]] = {}
-        for f in sorted((self.work / "decide").glob("*.parquet")):
-            t = pq.read_table(f, columns=["id", "reason", "duplicate_of"], filters=[("part", "=", part)])
+        if self.decide_files:
+            t = cc.part_decisions(self.decide_files, spec["index"])
             decisions.update(zip(t["id"].to_pylist(), zip(t["reason"].to_pylist(), t["duplicate_of"].to_pylist())))
-        contam = self.work / "scan" / "contam" / f"{part}.parquet"
+        contam = self.work / "scan" / "contam" / f"{spec['part']}.parquet"
         if contam.exists():
-            t = pq.read_table(contam)
+            t = cc.read_dest([contam], None, CONTAM_SCHEMA)
             decisions.update((i, (r, None)) for i, r in zip(t["id"].to_pylist(), t["reason"].to_pylist()))
         return StepPartTask(DecisionStep(decisions), STAGE, self.work, self.batch_rows).run(spec)
 
 
-def _round_task(fn: Callable[[dict[str, Any]], dict[str, Any]], spec: dict[str, Any], marker: str) -> dict[str, Any]:
-    out = fn(spec)
-    atomic_write_json(Path(marker), out)
+def _round_task(spec: dict[str, Any]) -> dict[str, Any]:
+    """One task of a round: run the function, then commit its marker (after its output file)."""
+    out = getattr(cc, spec["fn"])(spec)
+    atomic_write_json(Path(spec["marker"]), out)
     return out
 
 
-def run_round(label: str, fn: Callable, specs: list[dict[str, Any]], folder: Path, workers: int | None) -> list[dict]:
-    """Run `fn(spec)` as one Ray task per spec not yet marked done under `folder/_done/`; returns
-    every spec's result in spec order. Plain tasks, not an actor pool: a round of small partitions
-    costs milliseconds instead of the ~2 s of starting actors (measured on 2 cores)."""
+def run_round(label: str, fn: str, specs: list[dict[str, Any]], folder: Path, workers: int | None) -> list[dict]:
+    """Run `components.<fn>(spec)` for every spec not yet marked done under `folder/_done/`,
+    through the runner (plain tasks); returns every spec's result in spec order."""
+    from pipelines.runner import map_tasks
+
     done = folder / "_done"
     results: dict[str, dict] = {}
     todo = []
@@ -232,24 +193,9 @@ def run_round(label: str, fn: Callable, specs: list[dict[str, Any]], folder: Pat
         if marker.exists():
             results[s["name"]] = json.loads(marker.read_text())
         else:
-            todo.append(s)
-    if todo:
-        import ray
-
-        from pipelines.runner import cluster_cpus
-
-        remote = ray.remote(num_cpus=1, max_retries=3)(_round_task)
-        window = max(1, workers or cluster_cpus())
-        pending: dict[Any, str] = {}
-        queue = list(todo)
-        while queue or pending:
-            while queue and len(pending) < window:
-                s = queue.pop(0)
-                pending[remote.remote(fn, s, str(done / f"{s['name']}.json"))] = s["name"]
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for ref in ready:
-                results[pending.pop(ref)] = ray.get(ref)
-        log(f"[dim]{label}: {len(todo)}/{len(specs)} partitions run")
+            todo.append({**s, "fn": fn, "marker": str(marker)})
+    for s, r in zip(todo, map_tasks(_round_task, todo, label=label, workers=workers)):
+        results[s["name"]] = r
     return [results[s["name"]] for s in specs]
 
 
@@ -261,67 +207,89 @@ class DedupStage(Stage):
         cfg = ctx.cfg.dedup
         work = ctx.work
         plan = self._plan(ctx)
+        specs = self._specs(ctx, plan)
         scan_factory = functools.partial(ScanPartTask, cfg, plan, work / "scan", ctx.base_dir, ctx.cfg.read.batch_rows)
-        ctx.map_parts(scan_factory, ctx.input_specs(), label="dedup:scan", work=work / "scan")
+        ctx.map_parts(scan_factory, specs, label="dedup:scan", work=work / "scan")
         extra: dict[str, Any] = {k: plan[k] for k in ("buckets", "bands", "rows")}
+        decide_files: list[str] = []
         if cfg.exact.enabled or cfg.minhash.enabled:
-            extra.update(self._cluster(ctx, plan))
-        factory = functools.partial(ApplyPartTask, work, ctx.cfg.read.batch_rows)
-        parts = ctx.map_parts(factory, ctx.input_specs(), label=STAGE)
+            facts, decide_files = self._cluster(ctx, plan, [s["part"] for s in specs])
+            extra.update(facts)
+        factory = functools.partial(ApplyPartTask, work, ctx.cfg.read.batch_rows, decide_files)
+        parts = ctx.map_parts(factory, specs, label=STAGE)
         return StageResult(stats=merge_parts(parts), parts=parts, extra=extra)
 
     @staticmethod
+    def _specs(ctx: StageContext, plan: dict[str, Any]) -> list[dict[str, Any]]:
+        """Input specs with each part's index in the plan (nodes are `index << 32 | row`)."""
+        index = {p: i for i, p in enumerate(plan["parts"])}
+        specs = ctx.input_specs()
+        missing = [s["part"] for s in specs if s["part"] not in index]
+        if missing:
+            raise RuntimeError(f"dedup: parts {missing[:3]} are not in {ctx.work / 'plan.json'}; delete it to redo the stage")
+        return [{**s, "index": index[s["part"]]} for s in specs]
+
+    @staticmethod
     def _plan(ctx: StageContext) -> dict[str, Any]:
-        """Shuffle partitions and LSH bands, fixed at the first run so that a resumed run agrees."""
+        """Buckets, LSH bands and part indices, fixed at the first run so that a resumed run agrees.
+        Buckets follow the cluster (`buckets_per_worker` x workers), not the input size: a task
+        per bucket and round, and a file per task."""
         path = ctx.work / "plan.json"
         if path.exists():
             return json.loads(path.read_text())
         cfg = ctx.cfg.dedup
-        size = sum(p.stat().st_size for p in ctx.inputs)
-        buckets = cfg.buckets or max(4, math.ceil(size / (cfg.bucket_mb * 2**20)))
+        if cfg.buckets:
+            buckets = cfg.buckets
+        else:
+            from pipelines.runner import cluster_cpus
+
+            buckets = cfg.buckets_per_worker * (ctx.workers or cluster_cpus())
         bands, rows = resolve_bands(cfg.minhash, cfg.threshold) if cfg.minhash.enabled else (0, 0)
-        plan = {"buckets": buckets, "bands": bands, "rows": rows, "exact_seed": EXACT_SEED}
+        plan = {"buckets": buckets, "bands": bands, "rows": rows, "exact_seed": EXACT_SEED,
+                "parts": sorted(s["part"] for s in ctx.input_specs())}
         atomic_write_json(path, plan)
         return plan
 
     @staticmethod
-    def _cluster(ctx: StageContext, plan: dict[str, Any]) -> dict[str, Any]:
+    def _cluster(ctx: StageContext, plan: dict[str, Any], parts: list[str]) -> tuple[dict[str, Any], list[str]]:
         cfg, work, n = ctx.cfg.dedup, ctx.work, plan["buckets"]
         verify = cfg.minhash.enabled and cfg.minhash.verify
-        names = [f"{p:05d}" for p in range(n)]
         scan = work / "scan"
+        band_files = [str(scan / "bands" / f"{p}.parquet") for p in parts]
+        node_files = [str(scan / "nodes" / f"{p}.parquet") for p in parts]
 
-        def specs(inp: Path, out: Path, **kw: Any) -> list[dict[str, Any]]:
-            return [{"name": p, "input": str(inp / p), "output": str(out), "partitions": n, **kw} for p in names]
+        def rnd(label: str, fn: str, folder: str, inputs: list[str], tasks: int = n, **kw: Any) -> tuple[list[dict], list[str]]:
+            out = work / folder
+            specs = [{"name": f"{b:05d}", "bucket": b, "buckets": n, "inputs": inputs,
+                      "output": str(out / f"{b:05d}.parquet"), **kw} for b in range(tasks)]
+            return run_round(label, fn, specs, out, ctx.workers), [s["output"] for s in specs]
 
-        first_cc = work / "cc" / "000"
-        pairs = run_round("dedup:bands", cc.band_pairs,
-                          specs(scan / "bands", work / "cand" if verify else first_cc, verify=verify,
-                                max_group=cfg.minhash.max_pair_group), work / "cand", ctx.workers)
-        facts = {"candidate_pairs": sum(r["pairs"] for r in pairs)}
+        res, files = rnd("dedup:bands", "band_pairs", "cand", band_files, verify=verify,
+                         max_group=cfg.minhash.max_pair_group)
+        facts: dict[str, Any] = {"candidate_pairs": sum(r["pairs"] for r in res)}
         if verify:
-            run_round("dedup:verify1", cc.verify_attach,
-                      [{**s, "sets": str(scan / "sets" / s["name"])} for s in specs(work / "cand", work / "verify")],
-                      work / "verify", ctx.workers)
-            checked = run_round("dedup:verify2", cc.verify_check,
-                                [{**s, "sets": str(scan / "sets" / s["name"]), "threshold": cfg.threshold}
-                                 for s in specs(work / "verify", first_cc)], work / "verify2", ctx.workers)
-            facts["verified_pairs"] = sum(r["verified"] for r in checked)
-        prev, k = None, 0
-        while True:
-            src, mid, nxt = (work / "cc" / f"{i:03d}" for i in (2 * k, 2 * k + 1, 2 * k + 2))
-            digests = [r["digest"] for r in run_round(f"dedup:large-star {k}", cc.large_star, specs(src, mid),
-                                                      work / "cc" / f"ls{k:03d}", ctx.workers)]
-            if digests == prev:
-                break
-            prev = digests
-            run_round(f"dedup:small-star {k}", cc.small_star, specs(mid, nxt), work / "cc" / f"ss{k:03d}", ctx.workers)
-            k += 1
-            if k > 100:
-                raise RuntimeError("dedup: connected components did not converge in 100 rounds")
-        facts["cc_rounds"] = k
-        run_round("dedup:members", cc.members,
-                  [{**s, "meta": str(scan / "meta" / s["name"])} for s in specs(src, work / "members")],
-                  work / "members", ctx.workers)
-        run_round("dedup:decide", cc.decide, specs(work / "members", work / "decide"), work / "decide", ctx.workers)
-        return facts
+            _, files = rnd("dedup:verify1", "verify_attach", "verify1", files, sets=node_files)
+            res, files = rnd("dedup:verify2", "verify_check", "verify2", files, sets=node_files, threshold=cfg.threshold)
+            facts["verified_pairs"] = sum(r["verified"] for r in res)
+            edges = 2 * facts["verified_pairs"]
+        else:
+            edges = 2 * facts["candidate_pairs"]
+        if edges <= cfg.cc_single_max_edges:
+            res, files = rnd("dedup:components", "components_single", "cc/single", files, tasks=1)
+            facts.update(cc_mode="single", cc_rounds=1, components=res[0]["components"])
+        else:
+            prev, k = None, 0
+            while True:
+                res, mid = rnd(f"dedup:large-star {k}", "large_star", f"cc/ls{k:03d}", files)
+                digests = [r["digest"] for r in res]
+                if digests == prev:
+                    break
+                prev = digests
+                _, files = rnd(f"dedup:small-star {k}", "small_star", f"cc/ss{k:03d}", mid)
+                k += 1
+                if k > 100:
+                    raise RuntimeError("dedup: connected components did not converge in 100 rounds")
+            facts.update(cc_mode="star", cc_rounds=k)
+        _, files = rnd("dedup:members", "members", "members", files, sets=node_files)
+        _, files = rnd("dedup:decide", "decide", "decide", files)
+        return facts, files

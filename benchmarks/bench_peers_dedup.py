@@ -1,0 +1,285 @@
+"""MinHash near-duplicate removal end to end: grist's dedup stage vs datatrove 0.10.1's 4-stage
+minhash pipeline and rensa 0.5.0, on one planted corpus with known duplicate ground truth.
+
+    .venv/bin/python benchmarks/bench_peers_dedup.py [--families 300] [--workers 2] [--only grist,datatrove,rensa]
+
+Corpus: `bench_dedup_quality.make_corpus` (families of an original and edited variants with true
+Jaccards over ~0.55-1.0, boilerplate-sharing unrelated documents, unrelated documents), written as
+4 JSONL files; truth = connected components of the planted pairs whose true Jaccard of 5-word
+shingles is >= --threshold. Every tool runs as a measured child process (its own venv for the
+peers): wall, CPU seconds of the whole process tree, peak RSS summed over the tree (Ray's head
+processes count for grist, the worker pool for datatrove), and precision/recall of its removals.
+
+Same settings as far as the tools allow: 5-word shingles, 128 permutations as 16 bands x 8 rows
+(grist's choice at 0.8 with verification; datatrove `num_buckets=16, hashes_per_bucket=8`;
+rensa `num_bands=16`), `--workers` processes (datatrove's LocalPipelineExecutor, grist's Ray
+workers; rensa is one process). datatrove keeps one document per LSH cluster without a
+similarity check; rensa keeps a document unless an already kept LSH candidate has an estimated
+Jaccard >= threshold; grist checks the true Jaccard of candidate pairs. datatrove's signature step
+gets a whitespace word tokenizer (its English default needs spaCy, which its venv lacks; the
+corpus is space-separated words, so both tools cut the same 5-word shingles).
+
+`run(args) -> list[dict]` returns one row per tool (bench_peers.py imports it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FILES = 4
+BANDS, ROWS = 16, 8
+
+DATATROVE = textwrap.dedent('''
+    import sys, json
+    from datatrove.executor.local import LocalPipelineExecutor
+    from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupSignature, MinhashDedupBuckets,
+                                                  MinhashDedupCluster, MinhashDedupFilter)
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers import JsonlWriter
+    from datatrove.utils.hashing import HashConfig
+    from datatrove.utils.word_tokenizers import WordTokenizer
+
+    class Split(WordTokenizer):  # whitespace words: the corpus' own tokens (its default English needs spaCy)
+        def word_tokenize(self, text):
+            return text.split()
+
+        def sent_tokenize(self, text):
+            return [text]
+
+        def span_tokenize(self, text):
+            return [(0, len(text))]
+
+    def main():
+        data, work, tasks, workers, bands, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+        cfg = MinhashConfig(n_grams=5, num_buckets=bands, hashes_per_bucket=rows, hash_config=HashConfig(precision=64))
+        reader = lambda: JsonlReader(data, glob_pattern="*.jsonl", text_key="text", id_key="id")
+        logs = work + "/logs"
+        s1 = LocalPipelineExecutor([reader(), MinhashDedupSignature(output_folder=work + "/sigs", config=cfg, language=Split())],
+                                   tasks=tasks, workers=workers, logging_dir=logs + "/1")
+        s2 = LocalPipelineExecutor([MinhashDedupBuckets(input_folder=work + "/sigs", output_folder=work + "/buckets", config=cfg)],
+                                   tasks=bands, workers=workers, logging_dir=logs + "/2")
+        s3 = LocalPipelineExecutor([MinhashDedupCluster(input_folder=work + "/buckets", output_folder=work + "/remove", config=cfg)],
+                                   tasks=1, workers=1, logging_dir=logs + "/3")
+        s4 = LocalPipelineExecutor([reader(), MinhashDedupFilter(input_folder=work + "/remove",
+                                    exclusion_writer=JsonlWriter(work + "/removed", compression=None)),
+                                    JsonlWriter(work + "/kept", compression=None)],
+                                   tasks=tasks, workers=workers, logging_dir=logs + "/4")
+        for s in (s1, s2, s3, s4):
+            s.run()
+        import glob
+        removed = [json.loads(l)["id"] for f in sorted(glob.glob(work + "/removed/*.jsonl")) for l in open(f)]
+        print(json.dumps({"removed": removed}))
+
+
+    if __name__ == "__main__":  # multiprocess' forkserver re-imports this script in every worker
+        main()
+''')
+
+RENSA = textwrap.dedent('''
+    import sys, json, glob
+    from rensa import RMinHash, RMinHashLSH
+
+    data, threshold, bands = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+    docs = [json.loads(l) for f in sorted(glob.glob(data + "/*.jsonl")) for l in open(f)]
+    lsh = RMinHashLSH(threshold=threshold, num_perm=128, num_bands=bands)
+    sigs, removed = {}, []
+    for i, d in enumerate(docs):
+        w = d["text"].lower().split()
+        m = RMinHash(num_perm=128, seed=42)
+        m.update([" ".join(w[j:j + 5]) for j in range(max(1, len(w) - 4))])
+        if any(m.jaccard(sigs[c]) >= threshold for c in lsh.query(m)):
+            removed.append(d["id"])
+            continue
+        sigs[i] = m
+        lsh.insert(i, m)
+    print(json.dumps({"removed": removed}))
+''')
+
+GRIST = textwrap.dedent('''
+    import sys, json, time
+    sys.path.insert(0, sys.argv[4])
+    t0 = time.perf_counter()
+    from pipelines.config import parse_config
+    from pipelines.run import run_pipeline
+    import pyarrow.parquet as pq
+    from pathlib import Path
+
+    data, out, workers, threshold = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[5])
+    cfg = parse_config({"output": out, "sources": [{"name": "web", "kind": "jsonl", "paths": [data + "/*.jsonl"]}],
+                        "filters": {"enabled": False}, "mixture": {"enabled": False}, "tokenizer": {"enabled": False},
+                        "shards": {"enabled": False}, "dedup": {"enabled": True, "threshold": threshold}})
+    report = run_pipeline(cfg, workers=workers)
+    removed = [i for f in sorted(Path(out, "dropped").rglob("*.parquet")) for i in pq.read_table(f, columns=["id"])["id"].to_pylist()]
+    stages = {s["name"]: round(s["seconds"], 2) for s in report["stages"]}
+    print(json.dumps({"removed": removed, "stages": stages, "extra": next(s for s in report["stages"] if s["name"] == "dedup")["extra"],
+                      "in_process_s": round(time.perf_counter() - t0, 2)}))
+''')
+
+
+def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None, poll: float = 0.05) -> dict:
+    """Run `cmd` as a child; wall seconds, CPU seconds of its whole process tree (polled per
+    process, plus what the OS reports for reaped children), peak RSS summed over the tree and of
+    the largest single process (MiB). Ray's workers are grandchildren that are not always reaped,
+    hence the polling."""
+    import psutil
+
+    before = os.times()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, **(env or {})}, cwd=cwd)
+    root = psutil.Process(p.pid)
+    cpu: dict[int, float] = {}
+    peak_sum = peak_one = 0
+    out_chunks: list[str] = []
+    import threading
+
+    def drain(stream, sink):
+        for line in stream:
+            sink.append(line)
+
+    err_chunks: list[str] = []
+    threads = [threading.Thread(target=drain, args=(p.stdout, out_chunks), daemon=True),
+               threading.Thread(target=drain, args=(p.stderr, err_chunks), daemon=True)]
+    for t in threads:
+        t.start()
+    while p.poll() is None:
+        total = 0
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            procs = []
+        for q in procs:
+            try:
+                with q.oneshot():
+                    rss = q.memory_info().rss
+                    t = q.cpu_times()
+                cpu[q.pid] = t.user + t.system
+            except psutil.Error:
+                continue
+            total += rss
+            peak_one = max(peak_one, rss)
+        peak_sum = max(peak_sum, total)
+        time.sleep(poll)
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    after = os.times()
+    reaped = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    polled = sum(cpu.values())
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed ({p.returncode}):\n{''.join(err_chunks)[-4000:]}")
+    return {"wall_s": wall, "cpu_s": max(reaped, polled), "peak_rss_mib": peak_sum / 2**20,
+            "peak_proc_mib": peak_one / 2**20, "stdout": "".join(out_chunks), "stderr": "".join(err_chunks)}
+
+
+def build_corpus(folder: Path, families: int, seed: int, threshold: float) -> tuple[list[str], list[list[str]], int]:
+    """Writes the planted corpus as FILES JSONL files; returns (all ids, true clusters as ids, bytes)."""
+    from benchmarks.bench_dedup_quality import make_corpus, truth_clusters
+
+    docs, groups = make_corpus(families, seed)
+    clusters, _ = truth_clusters(docs, groups, threshold)
+    order = list(range(len(docs)))
+    random.Random(seed).shuffle(order)  # family members spread over files, as in a real crawl
+    folder.mkdir(parents=True, exist_ok=True)
+    nbytes = 0
+    for f in range(FILES):
+        rows = [json.dumps({"id": docs[i][0], "text": docs[i][1]}) for i in order[f::FILES]]
+        nbytes += sum(len(docs[i][1].encode()) for i in order[f::FILES])
+        (folder / f"{f:02d}.jsonl").write_text("\n".join(rows) + "\n")
+    return [d[0] for d in docs], [[docs[i][0] for i in c] for c in clusters], nbytes
+
+
+def score(removed: list[str], clusters: list[list[str]]) -> tuple[float, float]:
+    """precision = correct removals / removals; recall = correct removals / sum(k - 1)."""
+    rem = set(removed)
+    correct = sum(min(len(rem & set(c)), len(c) - 1) for c in clusters)
+    expected = sum(len(c) - 1 for c in clusters)
+    return correct / max(1, len(rem)), correct / max(1, expected)
+
+
+def run(args: argparse.Namespace | None = None) -> list[dict]:
+    """One row per tool: tool, docs, mb, wall_s, cpu_s, peak_rss_mib, peak_proc_mib, removed,
+    precision, recall (+ grist's stage seconds)."""
+    args = args or parse_args([])
+    tools = [t for t in args.only.split(",") if t]
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="bench-peers-dedup-") as tmp:
+        tmp_p = Path(tmp)
+        data = tmp_p / "data"
+        ids, clusters, nbytes = build_corpus(data, args.families, args.seed, args.threshold)
+        print(f"corpus: {len(ids)} docs, {nbytes / 1e6:.1f} MB, {len(clusters)} true clusters, "
+              f"{sum(len(c) - 1 for c in clusters)} documents to remove; workers {args.workers}", flush=True)
+        for tool in tools:
+            work = tmp_p / tool
+            work.mkdir()
+            if tool == "grist":
+                script = work / "grist_child.py"
+                script.write_text(GRIST)
+                cmd = [sys.executable, str(script), str(data), str(work / "out"), str(args.workers), str(ROOT),
+                       str(args.threshold)]
+            else:
+                from benchmarks.peers import peer_python
+
+                script = work / f"{tool}_child.py"
+                script.write_text(DATATROVE if tool == "datatrove" else RENSA)
+                cmd = [peer_python(), str(script), str(data)]
+                cmd += ([str(work), str(FILES), str(args.workers), str(BANDS), str(ROWS)] if tool == "datatrove"
+                        else [str(args.threshold), str(BANDS)])
+            m = measure(cmd, cwd=str(work))
+            res = json.loads(m["stdout"].strip().splitlines()[-1])
+            p, r = score(res["removed"], clusters)
+            row = {"tool": tool, "docs": len(ids), "mb": round(nbytes / 1e6, 2), "workers": args.workers if tool != "rensa" else 1,
+                   **{k: round(v, 2) for k, v in m.items() if k not in ("stdout", "stderr")},
+                   "removed": len(res["removed"]), "precision": round(p, 4), "recall": round(r, 4)}
+            if "stages" in res:
+                row["stages_s"] = res["stages"]
+                row["extra"] = res["extra"]
+            rows.append(row)
+            print(f"{tool:10s} wall {row['wall_s']:7.1f} s  cpu {row['cpu_s']:7.1f} s  peak RSS {row['peak_rss_mib']:6.0f} MiB "
+                  f"(largest process {row['peak_proc_mib']:5.0f})  removed {row['removed']:5d}  "
+                  f"P {p:.3f}  R {r:.3f}" + (f"  stages {row['stages_s']}" if "stages_s" in row else ""), flush=True)
+    by = {r["tool"]: r for r in rows}
+    if "grist" in by:
+        g = by["grist"]
+        for peer in ("datatrove", "rensa"):
+            if peer in by:
+                o = by[peer]
+                print(f"grist vs {peer}: wall {o['wall_s'] / g['wall_s']:.2f}x (>1 = grist faster), "
+                      f"cpu {o['cpu_s'] / max(g['cpu_s'], 1e-9):.2f}x, peak RSS {g['peak_rss_mib'] - o['peak_rss_mib']:+.0f} MiB, "
+                      f"P {g['precision'] - o['precision']:+.3f}, R {g['recall'] - o['recall']:+.3f}")
+        if "datatrove" in by:
+            d = by["datatrove"]
+            ok = (d["wall_s"] / g["wall_s"] >= 1.5 and g["peak_rss_mib"] <= d["peak_rss_mib"] + 512
+                  and g["precision"] >= d["precision"] and g["recall"] >= d["recall"])
+            print(f"goal (>= 1.5x datatrove's wall, RSS <= datatrove + 512 MiB, P/R >= datatrove's): {'met' if ok else 'NOT met'}")
+    return rows
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--families", type=int, default=300, help="planted families (~4.5 docs of ~2.3 KB each, all told)")
+    ap.add_argument("--threshold", type=float, default=0.8)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", default="grist,datatrove,rensa", help="comma-separated tools to run, in this order")
+    ap.add_argument("--json", help="also write the rows here")
+    return ap.parse_args(argv)
+
+
+if __name__ == "__main__":
+    a = parse_args()
+    out = run(a)
+    if a.json:
+        Path(a.json).write_text(json.dumps(out, indent=2) + "\n")
