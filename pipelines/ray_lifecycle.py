@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -133,3 +134,20 @@ def session_dir() -> str | None:
         return ray._private.worker._global_node.get_session_dir_path()
     except Exception:  # a private API: never let it end a run
         return None
+
+
+class _NoTaskErrorNotice(logging.Filter):
+    """Drops Ray Data's own notice of a failed task: the error itself reaches the CLI, which prints
+    a known failure (a full disk) in one line and anything else with its traceback."""
+
+    PREFIXES = ("Exception occurred in user code", "An exception was raised from a task of operator")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.PREFIXES)
+
+
+def quiet_task_errors() -> None:
+    for name in ("ray.data.exceptions", "ray.data._internal.execution.streaming_executor_state"):
+        lg = logging.getLogger(name)
+        if not any(isinstance(f, _NoTaskErrorNotice) for f in lg.filters):
+            lg.addFilter(_NoTaskErrorNotice())

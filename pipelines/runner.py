@@ -46,6 +46,7 @@ def ensure_ray(runtime: RuntimeConfig | None = None) -> None:
         ray_lifecycle.connect(
             lambda: ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True),
             address, note=lambda m: log(f"[yellow]{m}"))
+        ray_lifecycle.quiet_task_errors()
         return
     ray_lifecycle.bind_loopback()  # before `import ray` reads the setting
     import ray
@@ -63,6 +64,7 @@ def ensure_ray(runtime: RuntimeConfig | None = None) -> None:
 
     _watchdog = ray_lifecycle.start_local(init, note=lambda m: log(f"[yellow]{m}"))
     _started_here = True
+    ray_lifecycle.quiet_task_errors()
     _quiet_ray_data()
 
 
