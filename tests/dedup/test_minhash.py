@@ -75,59 +75,108 @@ def _union_find(edges, nodes):
     return {n: find(n) for n in nodes}
 
 
-def test_large_star_small_star_match_union_find(tmp_path):
-    """The file rounds, run in-process, give every node its component's smallest node."""
-    rng = random.Random(3)
-    nodes = [f"n{i:03d}" for i in range(300)]
+def _random_graph(n_nodes: int = 300, seed: int = 3):
+    rng = random.Random(seed)
+    nodes = [(rng.randrange(4) << 32) | i for i in range(n_nodes)]  # uint64 nodes: part << 32 | row
     edges = [(rng.choice(nodes), rng.choice(nodes)) for _ in range(220)]
     edges += [(nodes[i], nodes[i + 1]) for i in range(100, 160)]  # a long chain
-    n = 3
-    u = pa.array([e[0] for e in edges])
-    v = pa.array([e[1] for e in edges])
-    cc._write_edges(cc._both_ways(u, v), tmp_path / "r000", "in", n)
+    return edges
+
+
+def _components(files, n):
+    got = {}
+    for p in range(n):
+        t = cc.read_dest(files, p, cc.EDGE_SCHEMA)
+        for a, b in zip(t["u"].to_pylist(), t["v"].to_pylist()):
+            got[a] = min(got.get(a, a), b)
+    return got
+
+
+def _write_input(tmp_path, edges, n):
+    u = np.array([e[0] for e in edges], np.uint64)
+    v = np.array([e[1] for e in edges], np.uint64)
+    u, v = cc.unique_pairs(u, v, both_ways=True)
+    f = tmp_path / "in.parquet"
+    cc.write_by_dest(f, cc._edges(u, v), cc.node_bucket(u, n))
+    return [str(f)]
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_components_single_and_star_match_union_find(tmp_path, n):
+    """The file rounds, run in-process, give every node its component's smallest node: one task
+    (scipy) and large-star / small-star rounds alike, for any number of buckets."""
+    edges = _random_graph()
+    truth = _union_find(edges, {x for e in edges for x in e})
+    want = {k_: r for k_, r in truth.items() if any(k_ in e for e in edges if e[0] != e[1])}
+    files = _write_input(tmp_path, edges, n)
+
+    single = tmp_path / "single.parquet"
+    cc.components_single({"inputs": files, "output": str(single), "buckets": n, "bucket": 0})
+    assert _components([single], n) == want
+
     prev, k = None, 0
     while True:
-        src, mid, nxt = (tmp_path / f"r{i:03d}" for i in (2 * k, 2 * k + 1, 2 * k + 2))
-        spec = lambda i, o, p: {"name": f"{p:05d}", "input": str(i / f"{p:05d}"), "output": str(o), "partitions": n}
-        digests = [cc.large_star(spec(src, mid, p))["digest"] for p in range(n)]
+        spec = lambda i, o, p: {"inputs": i, "output": str(tmp_path / f"{o}-{p}.parquet"), "buckets": n, "bucket": p}
+        digests = [cc.large_star(spec(files, f"ls{k}", p))["digest"] for p in range(n)]
         if digests == prev:
             break
         prev = digests
+        mid = [str(tmp_path / f"ls{k}-{p}.parquet") for p in range(n)]
         for p in range(n):
-            cc.small_star(spec(mid, nxt, p))
+            cc.small_star(spec(mid, f"ss{k}", p))
+        files = [str(tmp_path / f"ss{k}-{p}.parquet") for p in range(n)]
         k += 1
-    got = {}
-    for p in range(n):
-        t = cc._unique_edges(cc.read_partition(src / f"{p:05d}", cc.EDGE_SCHEMA))
-        for a, b in zip(t["u"].to_pylist(), t["v"].to_pylist()):
-            got[a] = min(got.get(a, a), b)
-    truth = _union_find(edges, {x for e in edges for x in e})
-    assert got == {k_: r for k_, r in truth.items() if any(k_ in e for e in edges if e[0] != e[1])}
+    assert _components(files, n) == want
     assert k >= 2
 
 
+def test_band_pairs_small_groups_all_pairs_large_groups_star(tmp_path):
+    """Groups up to max_group give every pair, larger ones a star to their smallest node; the
+    rows of one bucket come from several files, read by their row group."""
+    keys = [1, 1, 1, 2, 2, 3, 5, 5, 5, 5, 5]
+    nodes = [30, 10, 20, 10, 40, 99, 50, 51, 52, 53, 54]
+    t = pa.table([pa.array(keys, pa.uint64()), pa.array(nodes, pa.uint64())], schema=cc.BAND_SCHEMA)
+    files = []
+    for i, half in enumerate((t.slice(0, 5), t.slice(5))):
+        files.append(tmp_path / f"scan{i}.parquet")
+        cc.write_by_dest(files[-1], half, np.zeros(half.num_rows, np.int64))
+    cc.write_by_dest(tmp_path / "other.parquet", t, np.ones(t.num_rows, np.int64))  # bucket 1: not read
+    out = tmp_path / "cand.parquet"
+    res = cc.band_pairs({"inputs": files + [tmp_path / "other.parquet"], "bucket": 0, "buckets": 1, "output": str(out),
+                         "verify": True, "max_group": 4})
+    got = set(zip(*(cc.read_dest([out], None, cc.EDGE_SCHEMA)[c].to_pylist() for c in ("u", "v"))))
+    assert got == {(10, 20), (10, 30), (20, 30), (10, 40), (50, 51), (50, 52), (50, 53), (50, 54)}
+    assert res["pairs"] == 8
+
+
+def _meta_table(rows):
+    schema = pa.schema([cc.NODE_SCHEMA.field(c) for c in cc.META_COLUMNS] + [pa.field("comp", pa.uint64())])
+    return pa.table({k: rows[k] for k in schema.names}, schema=schema)
+
+
 def test_keep_rule_quality_then_vendored_then_priority_then_id(tmp_path):
-    rows = {  # one component "c": quality wins over vendored, priority and id; nulls rank last
-        "node": ["s\x1fa", "t\x1fb", "s\x1fc", "u\x1fd"], "comp": ["c"] * 4,
-        "id": ["a", "b", "c", "d"], "source": ["s", "t", "s", "u"], "part": ["s-0", "t-0", "s-0", "u-0"],
+    rows = {  # one component 1: quality wins over vendored, priority and id; nulls rank last
+        "node": [1, 2, 3, 4], "comp": [1] * 4,
+        "id": ["a", "b", "c", "d"], "source": ["s", "t", "s", "u"],
         "quality": [0.5, None, 0.9, 0.9], "vendored": [False, False, False, True], "priority": [0, 0, 1, 0],
         "exact": [1, 2, 3, 3],
     }
-    comp2 = {  # component "e": no quality, priority then id
-        "node": ["x", "y", "z"], "comp": ["e"] * 3, "id": ["z9", "y1", "a0"], "source": ["p", "q", "q"],
-        "part": ["p-0", "q-0", "q-0"], "quality": [None] * 3, "vendored": [False] * 3, "priority": [1, 0, 0],
-        "exact": [7, 8, 9],
+    comp2 = {  # component 10: no quality, priority then id
+        "node": [10, 11, 12], "comp": [10] * 3, "id": ["z9", "y1", "a0"], "source": ["p", "q", "q"],
+        "quality": [None] * 3, "vendored": [False] * 3, "priority": [1, 0, 0], "exact": [7, 8, 9],
     }
-    comp3 = {  # component "g": the original beats a vendored copy with a better priority and a smaller id
-        "node": ["v", "w"], "comp": ["g"] * 2, "id": ["a-vendored", "b-original"], "source": ["p", "q"],
-        "part": ["p-0", "q-0"], "quality": [None] * 2, "vendored": [True, False], "priority": [0, 1], "exact": [5, 5],
+    comp3 = {  # component 20: the original beats a vendored copy with a better priority and a smaller id
+        "node": [20, (1 << 32) | 21], "comp": [20] * 2, "id": ["a-vendored", "b-original"], "source": ["p", "q"],
+        "quality": [None] * 2, "vendored": [True, False], "priority": [0, 1], "exact": [5, 5],
     }
-    tables = [pa.table(r, schema=cc.META_SCHEMA.insert(1, pa.field("comp", pa.string()))) for r in (rows, comp2, comp3)]
-    cc.write_table(tmp_path / "m" / "00000" / "x.parquet", pa.concat_tables(tables))
-    cc.decide({"name": "00000", "input": str(tmp_path / "m" / "00000"), "output": str(tmp_path / "d")})
-    out = pq.read_table(tmp_path / "d" / "00000.parquet").to_pylist()
-    got = {r["id"]: (r["reason"], r["duplicate_of"]) for r in out}
+    t = pa.concat_tables([_meta_table(r) for r in (rows, comp2, comp3)])
+    cc.write_by_dest(tmp_path / "m.parquet", t, None)
+    cc.decide({"inputs": [tmp_path / "m.parquet"], "bucket": 0, "output": str(tmp_path / "d.parquet")})
+    got = {}
+    for part in (0, 1):
+        d = cc.part_decisions([tmp_path / "d.parquet"], part)
+        got.update({i: (part, r, k) for i, r, k in zip(*(d[c].to_pylist() for c in ("id", "reason", "duplicate_of")))})
     assert got == {
-        "a": ("near_duplicate", "c"), "b": ("near_duplicate", "c"), "d": ("exact_duplicate", "c"),
-        "z9": ("near_duplicate", "a0"), "y1": ("near_duplicate", "a0"), "a-vendored": ("exact_duplicate", "b-original"),
+        "a": (0, "near_duplicate", "c"), "b": (0, "near_duplicate", "c"), "d": (0, "exact_duplicate", "c"),
+        "z9": (0, "near_duplicate", "a0"), "y1": (0, "near_duplicate", "a0"), "a-vendored": (0, "exact_duplicate", "b-original"),
     }
