@@ -24,6 +24,7 @@ drops no tokens; windows cross documents, which document-causal attention masks 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -264,41 +265,55 @@ class EpochPlan:
         counts = np.array([max(1, round(self.epochs[s] * len(w))) for s, w in zip(ld.sources, self.starts)])
         self.counts = counts
         self.joint: Stream | None = None
-        self._orders: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._passes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._lock = threading.Lock()  # the prefetch thread and the trace may ask for a pass at once
         self.labels = np.repeat(np.arange(len(counts)), counts).astype(np.int32)
         self.slots = len(self.labels)
 
     def windows(self, step: int, micro: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """(source index, window index) of each row of batch (step, micro)."""
+        """(source index, window index) of each row of batch (step, micro): slices of the pass tables."""
         if micro >= self.M:
             raise ConfigError(f"micro-step {micro} >= micro_steps {self.M} given to the loader")
-        B, seed, rank = self.ld.B, self.ld.seed, self.ld.rank
         if step < self.ld.first_step:
             raise ConfigError(f"step {step} is before this loader's first step {self.ld.first_step}")
+        B = self.ld.B
         first = ((step - self.ld.first_step) * self.M + micro) * B
-        src = np.empty(B, np.int64)
-        win = np.empty(B, np.int64)
-        for r, i in enumerate(range(first, first + B)):  # B rows: a short loop over cached permutations
-            p, pos = divmod(i, self.slots)
-            order, occ = self._order(p)
-            k = int(self.labels[order[pos]])
-            n = len(self.starts[k])
-            e, j = divmod(p * int(self.counts[k]) + int(occ[pos]), n)  # the source's own epoch count
-            src[r], win[r] = k, _cached_perm(seed, rank, k, e, n)[j]
-        return src, win
+        p, a = divmod(first, self.slots)
+        src, win = self._pass(p)
+        if a + B <= self.slots:  # the usual case: the batch lies in one pass
+            return src[a: a + B], win[a: a + B]
+        parts, i = [], first
+        while i < first + B:  # across the end of a pass (or several, for a tiny split)
+            p, a = divmod(i, self.slots)
+            take = min(self.slots - a, first + B - i)
+            parts.append(tuple(x[a: a + take] for x in self._pass(p)))
+            i += take
+        return np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts])
 
-    def _order(self, p: int):
-        hit = self._orders.get(p)  # per plan: the order depends on its labels, not only on the seed
-        if hit is None:
-            self._orders.clear()  # one pass at a time is live
-            order = np.random.default_rng([self.ld.seed, self.ld.rank, 1 << 20, p]).permutation(self.slots)
-            lab = self.labels[order]
-            occ = np.empty(self.slots, np.int64)  # occurrence number of each slot within its source
-            for k in range(len(self.starts)):
-                m = lab == k
-                occ[m] = np.arange(int(m.sum()))
-            hit = self._orders[p] = (order, occ)
-        return hit
+    def _pass(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pass p as two tables over its slots: source index and window index. Slot order is a seeded
+        permutation of the labels; the i-th occurrence of source k in pass p is its (p * counts[k] + i)-th
+        window overall, i.e. epoch e, index j of that source's per-epoch permutation. Built once per pass
+        (vectorised), so a batch is two slices."""
+        with self._lock:
+            return self._passes.get(p) or self._build(p)
+
+    def _build(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._passes) >= 2:  # the current pass and the next (a batch may straddle them)
+            self._passes.pop(min(self._passes))
+        seed, rank = self.ld.seed, self.ld.rank
+        order = np.random.default_rng([seed, rank, 1 << 20, p]).permutation(self.slots)
+        src = self.labels[order]
+        win = np.empty(self.slots, np.int64)
+        for k in range(len(self.starts)):
+            m = np.flatnonzero(src == k)
+            n = len(self.starts[k])
+            e, j = np.divmod(p * int(self.counts[k]) + np.arange(len(m)), n)  # the source's own epoch count
+            for ee in np.unique(e):
+                sel = e == ee
+                win[m[sel]] = _perm(seed, rank, k, int(ee), n)[j[sel]]
+        self._passes[p] = (src, win)
+        return src, win
 
     def gather(self, step: int, micro: int = 0) -> np.ndarray:
         src, win = self.windows(step, micro)
@@ -307,34 +322,40 @@ class EpochPlan:
             base = np.cumsum([0] + [int(st.cum[-1]) for st in sts])
             self.joint = Stream("*", np.concatenate([st.seg for st in sts]), np.concatenate([st.start for st in sts]),
                                 np.concatenate([[0]] + [st.cum[1:] + b for st, b in zip(sts, base)]))
-            self.jstarts = [w + b for w, b in zip(self.starts, base)]
-        pos = np.fromiter((self.jstarts[k][w] for k, w in zip(src, win)), np.int64, len(src))
+            self.jstarts = np.concatenate([w + b for w, b in zip(self.starts, base)])
+            self.joff = np.cumsum([0] + [len(w) for w in self.starts])
+        pos = self.jstarts[self.joff[src] + win]
         buf = np.empty((self.ld.B, self.L), dtype=np.int64)
-        _multi_span(self.joint, self.ld.data.segments, pos, buf, np.arange(len(pos)))
+        _multi_span(self.joint, self.ld.data.segments, pos, buf)
         return buf
 
 
-def _multi_span(st: Stream, segs: list[np.ndarray], pos: np.ndarray, buf: np.ndarray, rows: np.ndarray) -> None:
-    """Fill buf[rows] with stream windows starting at `pos`, each within one segment but maybe over
-    many spans (documents): per covered span, its (segment start - stream start) shift repeated over the window tokens
-    inside it, so the index is one np.repeat and the read one fancy-index gather per segment. This replaced
-    a per-span Python loop (0.08x a vectorised memmap gather on 30-token documents)."""
+def _multi_span(st: Stream, segs: list[np.ndarray], pos: np.ndarray, buf: np.ndarray) -> None:
+    """Fill buf with stream windows starting at `pos`, each within one segment but maybe over many
+    spans (documents): per covered span, its (segment start - stream start) shift plus its row's
+    start repeated over the window tokens inside it, then + arange(L) in place, so the index is one
+    np.repeat and the read one fancy-index gather per segment. This replaced a per-span Python loop
+    (0.08x a vectorised memmap gather on 30-token documents)."""
     L = buf.shape[1]
     i0 = np.searchsorted(st.cum, pos, side="right") - 1
     i1 = np.searchsorted(st.cum, pos + L - 1, side="right") - 1
     n = i1 - i0 + 1
-    k = np.repeat(i0 - np.cumsum(n) + n, n) + np.arange(n.sum())  # covered span ids, row by row
-    p = np.repeat(pos, n)
-    take = np.minimum(st.cum[k + 1], p + L) - np.maximum(st.cum[k], p)
-    idx = np.repeat(st.start[k] - st.cum[k], take).reshape(len(pos), L)  # segment minus stream position
-    idx += pos[:, None] + _arange(L)  # in place: this path is memory-bound
+    if (n == 1).all():  # every window inside one span (long documents of one source)
+        k, p, take = i0, pos, None
+    else:
+        k = np.repeat(i0 - np.cumsum(n) + n, n) + np.arange(n.sum())  # covered span ids, row by row
+        p = np.repeat(pos, n)
+        take = np.minimum(st.cum[k + 1], p + L) - np.maximum(st.cum[k], p)
+    shift = st.start[k] - st.cum[k] + p  # segment index of the row's first token, as if the span began it
+    idx = (np.repeat(shift, take) if take is not None else np.repeat(shift, L)).reshape(len(pos), L)
+    idx += _arange(L)  # in place: this path is memory-bound
     g = st.seg[i0]
     if (g == g[0]).all():
-        buf[rows] = segs[g[0]][idx]
+        buf[...] = segs[g[0]][idx]
         return
     for s in np.unique(g):
         m = g == s
-        buf[rows[m]] = segs[s][idx[m]]
+        buf[m] = segs[s][idx[m]]
 
 
 _CACHE: dict = {}
@@ -347,7 +368,7 @@ def _arange(n: int) -> np.ndarray:
     return _CACHE[key]
 
 
-def _cached_perm(seed: int, rank: int, k: int, e: int, n: int) -> np.ndarray:
+def _perm(seed: int, rank: int, k: int, e: int, n: int) -> np.ndarray:
     key = (seed, rank, k, e, n)
     if key not in _CACHE:
         if len(_CACHE) > 64:

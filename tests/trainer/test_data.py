@@ -240,3 +240,19 @@ def test_coverage_as_planned_follows_per_source_epochs(shards):
     assert first.positions(10, 0) == _epoch_loader(data).positions(0, 0)
     with pytest.raises(ConfigError, match="before this loader's first step"):
         first.positions(9, 0)
+
+
+def test_epoch_sampler_rows_when_each_window_is_one_document_run(tmp_path):
+    # One source: a shard's documents are one span, so every window lies inside one span (the short path).
+    from tests.trainer.shardkit import write_dataset
+
+    folder = write_dataset(tmp_path, docs_per_source=400, sources=("web",))
+    data = open_split(folder, "train")
+    ld = _epoch_loader(data)
+    st = data.streams["web"]
+    assert len(st.cum) - 1 == len(data.segments)
+    for step in range(30):
+        for row, (_, pos) in zip(ld.batch_numpy(step, 0), ld.positions(step, 0)):
+            ref = np.empty(33, np.int64)
+            st.read(data.segments, pos, ref)
+            assert np.array_equal(row, ref)
