@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from typing import Any, Callable
@@ -22,8 +23,19 @@ from pipelines import ray_watchdog
 from pipelines.errors import GristError
 
 # Attempts and the wait before each retry (seconds); a failed attempt already waited Ray's 30 s.
+# GRIST_RAY_START_ATTEMPTS and GRIST_RAY_START_BACKOFF_S (comma-separated) override them.
 START_ATTEMPTS = 3
 START_BACKOFF_S = (2.0, 8.0)
+
+
+def _settings() -> tuple[int, tuple[float, ...]]:
+    try:
+        attempts = max(1, int(os.environ.get("GRIST_RAY_START_ATTEMPTS", START_ATTEMPTS)))
+        raw = os.environ.get("GRIST_RAY_START_BACKOFF_S")
+        backoff = tuple(float(x) for x in raw.split(",")) if raw else START_BACKOFF_S
+    except ValueError:
+        raise GristError("GRIST_RAY_START_ATTEMPTS / GRIST_RAY_START_BACKOFF_S: expected numbers") from None
+    return attempts, backoff
 
 
 class RayStartError(GristError):
@@ -82,10 +94,11 @@ def _kill_new_children(before: dict[int, int]) -> None:
                 pass
 
 
-def start_local(init: Callable[[], Any], note: Callable[[str], None] | None = None,
-                attempts: int = START_ATTEMPTS, backoff: tuple[float, ...] = START_BACKOFF_S) -> ray_watchdog.Watchdog:
+def start_local(init: Callable[[], Any], note: Callable[[str], None] | None = None) -> ray_watchdog.Watchdog:
     """Start a local Ray with `init()` (retried), watched by a watchdog; returns the watchdog."""
     import ray
+
+    attempts, backoff = _settings()
 
     bind_loopback()
     watchdog = ray_watchdog.Watchdog()
@@ -111,10 +124,11 @@ def start_local(init: Callable[[], Any], note: Callable[[str], None] | None = No
     return watchdog
 
 
-def connect(init: Callable[[], Any], address: str, note: Callable[[str], None] | None = None,
-            attempts: int = START_ATTEMPTS, backoff: tuple[float, ...] = START_BACKOFF_S) -> None:
+def connect(init: Callable[[], Any], address: str, note: Callable[[str], None] | None = None) -> None:
     """Join an existing cluster with `init()` (retried)."""
     import ray
+
+    attempts, backoff = _settings()
 
     def cleanup() -> None:
         try:
@@ -122,7 +136,14 @@ def connect(init: Callable[[], Any], address: str, note: Callable[[str], None] |
         except Exception:
             pass
 
-    with_retries(init, f"connecting to the Ray cluster at RAY_ADDRESS={address}", attempts=attempts,
+    def probe_then_init() -> Any:
+        # ray.init retries an unreachable GCS for 20 x 60 s before it gives up: knock first.
+        host, sep, port = address.rpartition(":")
+        if sep and "://" not in address and port.isdigit():
+            socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=10).close()
+        return init()
+
+    with_retries(probe_then_init, f"connecting to the Ray cluster at RAY_ADDRESS={address}", attempts=attempts,
                  backoff=backoff, cleanup=cleanup, note=note)
 
 
