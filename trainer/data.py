@@ -181,6 +181,7 @@ class TrainLoader:
             raise ConfigError(f"--sampler: {sampler!r} is not one of {', '.join(SAMPLERS)}")
         self.data, self.T, self.B = data, block_size, batch_size
         self.seed, self.rank, self.world_size, self.first_step = seed, rank, world_size, first_step
+        self.micro_steps = micro_steps
         names = list(data.streams)
         if weights is None:  # token share: every token of the split is equally likely
             total = data.tokens
@@ -398,7 +399,7 @@ def coverage(loader: TrainLoader, steps: int | None = None) -> dict[str, float]:
     from the loader's first step (default: one planned epoch = slots / (batch * micro_steps)), and
     seen 3+ times; `as_planned`: seen its source's planned epochs of times (rounded down or up; 1 for
     the token-share mix). One difference array per source: memory is 4 bytes per token of the rank's slice."""
-    M = loader.plan.M if loader.plan is not None else 1
+    M = loader.micro_steps
     if steps is None:
         slots = loader.plan.slots if loader.plan is not None else loader.data.tokens // (loader.T + 1)
         steps = -(-slots // (loader.B * M))

@@ -283,6 +283,8 @@ def test_dry_run_prints_plan_and_coverage_and_trains_nothing(shards, tmp_path, c
     epoch, rnd = out[3], out[4]
     assert "epoch sampler (this run): tokens seen 100.0%" in epoch and "never 0.0%" in epoch
     assert "random sampler: tokens seen" in rnd and "never 0.0%" not in rnd
+    seen = float(rnd.split("tokens seen ")[1].split("%")[0])
+    assert 55 < seen < 72  # with replacement over the same budget (both micro-steps): about 1 - 1/e
     assert not (tmp_path / "run").exists()  # nothing trained, nothing written
     # The module entry point does the same; a mix schedule gets one plan line and coverage per segment.
     env = dict(os.environ, PYTHONPATH=str(ROOT))
