@@ -90,6 +90,8 @@ class RuntimeConfig(StrictModel):
     workers: int | None = Field(None, gt=0, description="actors per stage; null = the cluster's CPUs")
     object_store_mb: int = Field(512, gt=0, description="local Ray only: object store size (spills to disk beyond)")
     dashboard: bool = Field(False, description="local Ray only: start the dashboard (binds 127.0.0.1)")
+    part_mb: float = Field(64.0, gt=0, description="read parts hold about this much text: small files "
+                           "are grouped, large jsonl/parquet split (the unit of work of every stage)")
 
 
 class Config(StrictModel):
@@ -207,7 +209,7 @@ def parse_config(data: Any, base_dir: Path | None = None, check_paths: bool = Tr
             for j, pattern in enumerate(src.paths):
                 try:
                     found = expand_paths([pattern], base_dir)
-                except (ImportError, ValueError, OSError) as err:  # no s3fs/gcsfs, no credentials, ...
+                except Exception as err:  # no s3fs/gcsfs, no credentials (botocore's own errors), ...
                     reason = str(err).splitlines()[0] if str(err) else type(err).__name__
                     raise ConfigError(f"sources.{i}.paths.{j}: cannot list {pattern!r}: {reason}") from None
                 if not found:

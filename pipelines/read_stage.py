@@ -1,13 +1,14 @@
-"""The read stage: every input path of every source becomes one part of documents.
+"""The read stage: input files become parts of documents of about `runtime.part_mb` MB
+(small files grouped, large splittable ones cut; pipelines/partition.py).
 
 Ids: a reader's natural id (a jsonl `id`, a code file's repo/path) is kept; otherwise the id is
-`SOURCE/FILE_INDEX/RECORD_INDEX` from the sorted file list, so ids never depend on workers.
+`SOURCE/FILE_INDEX/RECORD_INDEX` from the sorted file list (`SOURCE/FILE_INDEX@START/RECORD_INDEX`
+for a piece of a split file, START its first byte or row group), so ids never depend on workers.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from pipelines.config import Config, ReadConfig, SourceConfig
 from pipelines.document import DOC_SCHEMA, documents_table, dropped_table
 from pipelines.parts import PartWriter
 from pipelines.sources.base import Doc, truncate_text
-from pipelines.sources.files import boundary_drop, expand_paths, glob_root, resolve_path
+from pipelines.partition import plan_read_parts
+from pipelines.sources.files import boundary_drop
 from pipelines.sources.registry import get_reader
 from pipelines.sources.textnorm import normalize_text, scrub_surrogates, scrub_value
 from pipelines.stage import Stage, StageContext, StageResult, merge_parts
@@ -26,36 +28,8 @@ STAGE = "read"
 
 
 def read_specs(cfg: Config, base_dir: Path | None = None) -> list[dict[str, Any]]:
-    """One spec per input path: {"part", "source", "path", "file_index", "size", "shown_path", "root"}.
-    `root` is the tree the matching pattern names; the reader refuses symlinks leading out of it."""
-    import fsspec
-
-    specs = []
-    for src in cfg.sources:
-        roots = {path: glob_root(resolve_path(pattern, base_dir))
-                 for pattern in reversed(src.paths) for path in expand_paths([pattern], base_dir)}
-        for i, (path, shown) in enumerate(input_files(src.paths, base_dir)):
-            try:
-                fs, _, p = fsspec.core.get_fs_token_paths(path)
-                size = int(fs.size(p[0]) or 0) if fs.isfile(p[0]) else 0
-            except OSError:
-                size = 0
-            specs.append({"part": f"{src.name}-{i:05d}", "source": src.name, "path": path, "file_index": i, "size": size,
-                          "shown_path": shown, "root": roots.get(path, path)})
-    return specs
-
-
-def input_files(patterns: list[str], base_dir: Path | None) -> list[tuple[str, str]]:
-    """(path to open, path recorded in documents) per input file, sorted by the first. A file matched
-    by a relative pattern is recorded relative to `base_dir` (the config's folder), as the config
-    writes it, so the same data gives the same documents wherever the folder sits (a laptop
-    checkout, a job's working dir); others as they are."""
-    shown: dict[str, str] = {}
-    for pattern in patterns:
-        relative = base_dir is not None and resolve_path(pattern, None) != resolve_path(pattern, base_dir)
-        for path in expand_paths([pattern], base_dir):
-            shown.setdefault(path, os.path.relpath(path, base_dir) if relative else path)
-    return sorted(shown.items())
+    """The read stage's parts (pipelines/partition.py): bounded in size, named by content."""
+    return plan_read_parts(cfg, base_dir)
 
 
 class ReadPartTask:
@@ -75,17 +49,20 @@ class ReadPartTask:
         src = self.sources[spec["source"]]
         reader = get_reader(src.kind)
         writer = PartWriter(self.work, spec["part"], src.name)
-        prefix = f"{src.name}/{spec['file_index']:05d}"
         docs: list[dict] = []
         drops: list[dict] = []
         seen_ids: set[str] = set()
         try:
-            shown = spec.get("shown_path", spec["path"])
-            try:
-                self._read(spec, src, reader, writer, prefix, shown, docs, drops, seen_ids)
-            except Exception as e:  # no input may end a run: the rest of this file is one named drop
-                drops.append({"id": f"{prefix}/error", "source": src.name, "stage": STAGE,
-                              "reason": f"reader_error:{type(e).__name__}", "meta": {"path": shown}})
+            for file in spec.get("files") or [spec]:  # a group of small files, a piece, or one file
+                shown = file.get("shown_path", file["path"])
+                start = (file.get("range") or file.get("row_groups") or [None])[0]
+                prefix = f"{src.name}/{file['file_index']:05d}" + (f"@{start}" if start is not None else "")
+                try:
+                    self._read(file, src, reader, writer, prefix, shown, docs, drops, seen_ids)
+                except Exception as e:  # no input may end a run: the rest of this file is one named drop
+                    drops.append({"id": f"{prefix}/error", "source": src.name, "stage": STAGE,
+                                  "reason": f"reader_error:{type(e).__name__}", "meta": {"path": shown}})
+                seen_ids.clear()  # a natural id repeated within one file is a drop (across files: dedup's job)
             self._flush(writer, docs, drops)
             writer.stats.bytes_in = int(spec.get("size", 0))  # input bytes as stored (compressed)
             return writer.commit(DOC_SCHEMA).to_json()
@@ -99,7 +76,9 @@ class ReadPartTask:
             drops.append({"id": f"{prefix}/refused", "source": src.name, "stage": STAGE, "reason": refused,
                           "meta": {"path": shown}})
             return
-        for n, rec in enumerate(reader(spec["path"], src, self.cfg)):
+        extra = ({"byte_range": tuple(spec["range"])} if spec.get("range")
+                 else {"row_groups": tuple(spec["row_groups"])} if spec.get("row_groups") else {})
+        for n, rec in enumerate(reader(spec["path"], src, self.cfg, **extra)):
             rid = rec.id if rec.id is not None else f"{prefix}/{n:07d}"
             # Documents and drops alike: the input file, then what the reader knows (url, line, ...).
             meta = {"path": shown, **scrub_value(rec.meta)}
@@ -149,8 +128,13 @@ class ReadStage(Stage):
     def enabled(self, cfg: Config) -> bool:
         return True
 
+    def plan_inputs(self, cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
+        """The parts to read, planned once per run; their content names go into the stage's marker
+        hash, so a changed or added file is new work (and unchanged parts are reused)."""
+        return read_specs(cfg, base_dir)
+
     def run(self, ctx: StageContext) -> StageResult:
-        specs = read_specs(ctx.cfg, ctx.base_dir)
+        specs = ctx.specs if ctx.specs is not None else read_specs(ctx.cfg, ctx.base_dir)
         factory = functools.partial(ReadPartTask, ctx.cfg.sources, ctx.cfg.read, ctx.work)
         parts = ctx.map_parts(factory, specs, label=STAGE)
         return StageResult(stats=merge_parts(parts), parts=parts)

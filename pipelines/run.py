@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,10 @@ def _chain_hash(prev: str, cfg: Config, stage: Stage) -> str:
     return h.hexdigest()
 
 
+def _extend_hash(h: str, items: list[str]) -> str:
+    return hashlib.sha256(json.dumps([h, items]).encode()).hexdigest()
+
+
 def _publish_folder(parts: list[Path], dest: Path) -> None:
     """Make `dest` hold exactly `parts` (hard links, or server-side copies on an object store; the
     stage folders keep the originals)."""
@@ -64,6 +69,7 @@ class Pipeline:
         self.base_dir = base_dir or cfg.base_dir or Path.cwd()  # relative config paths: the config file's folder
         self.results: dict[str, StageResult] = {}
         self.skipped: list[str] = []
+        self._planned: dict[str, set[str]] = {}  # stage -> the parts it planned this run
 
     def run(self) -> dict[str, Any]:
         from pipelines.runner import ensure_ray
@@ -91,12 +97,19 @@ class Pipeline:
                 if stage.name == self.until:
                     break
                 continue
-            prev_hash = _chain_hash(prev_hash, self.cfg, stage)
+            config_hash = _chain_hash(prev_hash, self.cfg, stage)
+            # A stage that plans its own inputs (read: the listing) adds their content names to its
+            # marker's hash: new or changed input is new work, while parts already read are kept.
+            specs = stage.plan_inputs(self.cfg, self.base_dir) if hasattr(stage, "plan_inputs") else None
+            prev_hash = config_hash if specs is None else _extend_hash(config_hash, sorted(s["part"] for s in specs))
             work = self.output / "_work" / f"{idx:02d}-{stage.name}"
-            result = self._run_stage(stage, work, inputs, prev_hash)
+            result = self._run_stage(stage, work, inputs, prev_hash, config_hash, specs)
             self.results[stage.name] = result
             if stage.documents:
                 inputs = kept_parts(work)
+                if specs is not None:  # parts of inputs that are gone stay in the folder, unread
+                    self._planned[stage.name] = {s["part"] for s in specs}
+                    inputs = [p for p in inputs if p.stem in self._planned[stage.name]]
             if stage.name == self.until:
                 break
         if not published:
@@ -106,7 +119,8 @@ class Pipeline:
         _write_html_report(self.output, report)
         return report
 
-    def _run_stage(self, stage: Stage, work: Path, inputs: list[Path], stage_hash: str) -> StageResult:
+    def _run_stage(self, stage: Stage, work: Path, inputs: list[Path], stage_hash: str, config_hash: str,
+                   specs: list[dict[str, Any]] | None = None) -> StageResult:
         marker = work / "_SUCCESS.json"
         if storage.exists(marker):
             done = storage.read_json(marker)
@@ -116,13 +130,13 @@ class Pipeline:
                 return StageResult(stats=PartStats.from_json(res["stats"]),
                                    parts=[PartStats.from_json(p) for p in res["parts"]], extra=res["extra"])
         cfg_file = work / "_CONFIG.json"
-        if storage.exists(work) and (not storage.exists(cfg_file) or storage.read_json(cfg_file).get("hash") != stage_hash):
+        if storage.exists(work) and (not storage.exists(cfg_file) or storage.read_json(cfg_file).get("hash") != config_hash):
             storage.remove_tree(work)  # config changed: this stage's old outputs are invalid
         storage.ensure_dir(work)
-        atomic_write_json(cfg_file, {"hash": stage_hash, "stage": stage.name})
+        atomic_write_json(cfg_file, {"hash": config_hash, "stage": stage.name})
         t0 = time.perf_counter()
         ctx = StageContext(cfg=self.cfg, output=self.output, work=work, inputs=inputs, stage_hash=stage_hash,
-                           workers=self.workers, base_dir=self.base_dir)
+                           workers=self.workers, base_dir=self.base_dir, specs=specs)
         result = stage.run(ctx)
         _remove_stale_temporaries(work)
         result.stats.seconds = time.perf_counter() - t0
@@ -140,6 +154,8 @@ class Pipeline:
             name = work.name.split("-", 1)[1]
             if name in self.results:
                 dropped = storage.list_files(work / "dropped", "*.parquet")
+                if name in self._planned:
+                    dropped = [p for p in dropped if p.stem in self._planned[name]]
                 if dropped:
                     _publish_folder(dropped, dropped_root / name)
 

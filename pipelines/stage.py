@@ -36,6 +36,7 @@ class StageContext:
     stage_hash: str
     workers: int | None = None
     base_dir: Path | None = None
+    specs: list[dict[str, Any]] | None = None  # the stage's planned input parts (Stage.plan_inputs)
 
     def map_parts(
         self, factory: Callable[[], PartTask], specs: list[dict[str, Any]], *, label: str, unit: str = "docs",

@@ -33,11 +33,33 @@ def _with_position(rec: Record, key: str, index: int) -> Record:
     return rec
 
 
-def read_jsonl(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
+def _ranged_lines(stream, start: int, end: int, max_line_bytes: int):
+    """The lines of an uncompressed file that begin in [start, end): the byte-range part of a
+    large file. A range owns a line when the line's first byte lies in it, so adjacent ranges
+    cover every line exactly once wherever the cuts fall."""
+    if start > 0:
+        stream.seek(start - 1)
+        if stream.read(1) != b"\n":  # mid-line: that line belongs to the range before
+            for _ in read_bounded_lines(stream, max_line_bytes):
+                break
+    pos = stream.tell()
+    for line, n in read_bounded_lines(stream, max_line_bytes):
+        if pos >= end:
+            return
+        yield line, n
+        pos += n
+
+
+def read_jsonl(path: str, src: SourceConfig, cfg: ReadConfig, byte_range: tuple[int, int] | None = None
+               ) -> Iterator[Record]:
+    """Records of a jsonl file, or of the lines starting in `byte_range` (an uncompressed file
+    split into parts): there a record's position is its line within the range."""
     any_line = False
     try:
         with open_decompressed(path) as stream:
-            for lineno, (line, _n) in enumerate(read_bounded_lines(stream, cfg.max_line_bytes)):
+            lines = (read_bounded_lines(stream, cfg.max_line_bytes) if byte_range is None
+                     else _ranged_lines(stream, byte_range[0], byte_range[1], cfg.max_line_bytes))
+            for lineno, (line, _n) in enumerate(lines):
                 any_line = True
                 if line is None:
                     yield Drop("line_too_long", meta={"line": lineno})
@@ -56,11 +78,13 @@ def read_jsonl(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record
     except STREAM_ERRORS as exc:
         yield Drop(stream_error_reason(path, exc))
         return
-    if not any_line:
+    if not any_line and not byte_range:
         yield Drop("empty_file")
 
 
-def read_parquet(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
+def read_parquet(path: str, src: SourceConfig, cfg: ReadConfig, row_groups: tuple[int, int] | None = None
+                 ) -> Iterator[Record]:
+    """Records of a parquet file, or of its row groups [a, b) (a large file split into parts)."""
     import pyarrow.parquet as pq
 
     try:
@@ -74,8 +98,9 @@ def read_parquet(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Reco
     if pf.metadata.num_rows == 0:
         yield Drop("empty_file")
         return
-    row = 0
-    for rb in pf.iter_batches(batch_size=cfg.batch_rows):
+    groups = list(range(*row_groups)) if row_groups else None
+    row = sum(pf.metadata.row_group(g).num_rows for g in range(row_groups[0])) if row_groups else 0
+    for rb in pf.iter_batches(batch_size=cfg.batch_rows, row_groups=groups):
         for obj in rb.to_pylist():
             yield _with_position(_record(obj, src, {}), "row", row)
             row += 1

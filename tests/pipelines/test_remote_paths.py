@@ -38,9 +38,15 @@ def test_a_remote_glob_matching_nothing_is_a_config_error():
         parse_config({"output": "out", "sources": [{"name": "a", "kind": "jsonl", "paths": ["memory://nowhere/*.jsonl"]}]})
 
 
-def test_an_unlistable_remote_path_is_one_line_naming_it():
-    """s3:// without s3fs installed (it is not a grist dependency): a config error, not a traceback."""
+def test_an_unlistable_remote_path_is_one_line_naming_it(monkeypatch, tmp_path):
+    """s3:// with no credentials to reach it: a config error naming the path, not a traceback."""
     import pytest
+
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
     from pipelines.errors import ConfigError
 

@@ -1,0 +1,150 @@
+"""Input listing and read parts of bounded size, named by their content.
+
+The read stage's unit of work is a *part* of about `runtime.part_mb` MB of text, not one input
+file: small files of a source are grouped (in listing order) until a part is full, and a large
+file is split where its format allows it — uncompressed jsonl by byte ranges (a range owns the
+lines that start in it), parquet by row groups. Compressed streams, WARCs, dumps and code trees are
+one part per file (their record boundaries are only found by reading from the start).
+
+A part's name is `SOURCE-HASH`, the hash of what it reads: (path, size, mtime or etag, range,
+position in the listing). A changed, added or removed file changes only the parts that read it,
+and the listing's fingerprint is part of the read stage's marker, so a rerun picks new input up
+instead of trusting a stale marker; parts whose inputs did not change are reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import fsspec
+
+from pipelines.config import Config
+from pipelines.sources.compression import compression_of
+from pipelines.sources.files import expand_paths, glob_root, resolve_path
+
+# Text is worth about 4x its compressed bytes (gzip/bz2/xz/zstd on natural text: 3-5x).
+COMPRESSED_TEXT_FACTOR = 4
+
+
+def _info(path: str) -> dict[str, Any]:
+    """size and a change stamp (mtime, or the object's etag) of one input, one metadata call."""
+    try:
+        fs, _, p = fsspec.core.get_fs_token_paths(path)
+        info = fs.info(p[0])
+    except OSError:
+        return {"size": 0, "stamp": None, "file": False}
+    stamp = info.get("mtime") or info.get("ETag") or info.get("etag") or info.get("LastModified") or info.get("created")
+    return {"size": int(info.get("size") or 0), "stamp": str(stamp) if stamp is not None else None,
+            "file": info.get("type") == "file"}
+
+
+def list_inputs(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
+    """One entry per input file (or code tree) of every source, in listing order:
+    {"source", "path", "shown_path", "root", "file_index", "size", "stamp", "file"}."""
+    entries = []
+    for src in cfg.sources:
+        roots = {path: glob_root(resolve_path(pattern, base_dir))
+                 for pattern in reversed(src.paths) for path in expand_paths([pattern], base_dir)}
+        for i, (path, shown) in enumerate(input_files(src.paths, base_dir)):
+            entries.append({"source": src.name, "path": path, "shown_path": shown, "root": roots.get(path, path),
+                            "file_index": i, **_info(path)})
+    return entries
+
+
+def input_files(patterns: list[str], base_dir: Path | None) -> list[tuple[str, str]]:
+    """(path to open, path recorded in documents) per input file, sorted by the first. A file matched
+    by a relative pattern is recorded relative to `base_dir` (the config's folder), as the config
+    writes it, so the same data gives the same documents wherever the folder sits (a laptop
+    checkout, a job's working dir); others as they are."""
+    shown: dict[str, str] = {}
+    for pattern in patterns:
+        relative = base_dir is not None and resolve_path(pattern, None) != resolve_path(pattern, base_dir)
+        for path in expand_paths([pattern], base_dir):
+            shown.setdefault(path, os.path.relpath(path, base_dir) if relative else path)
+    return sorted(shown.items())
+
+
+def _text_size(entry: dict[str, Any]) -> int:
+    return entry["size"] * (COMPRESSED_TEXT_FACTOR if compression_of(entry["path"]) else 1)
+
+
+def _pieces(entry: dict[str, Any], kind: str, part_bytes: int) -> list[dict[str, Any]]:
+    """A file as one piece, or split into ranges when it is large and its format allows it."""
+    size = entry["size"]
+    if entry["file"] and size > part_bytes and kind == "jsonl" and not compression_of(entry["path"]):
+        cuts = list(range(0, size, part_bytes)) + [size]
+        return [{**entry, "range": [a, b]} for a, b in zip(cuts, cuts[1:])]
+    if entry["file"] and size > part_bytes and kind == "parquet":
+        groups = _row_group_sizes(entry["path"])
+        pieces, start, acc = [], 0, 0
+        for g, nbytes in enumerate(groups):
+            acc += nbytes
+            if acc >= part_bytes or g == len(groups) - 1:
+                pieces.append({**entry, "row_groups": [start, g + 1]})
+                start, acc = g + 1, 0
+        if len(pieces) > 1:
+            return pieces
+    return [entry]
+
+
+def _row_group_sizes(path: str) -> list[int]:
+    import pyarrow.parquet as pq
+
+    from pipelines.sources.files import open_binary
+
+    try:
+        md = pq.ParquetFile(open_binary(path)).metadata
+    except Exception:  # not parquet: the reader names the drop
+        return []
+    return [md.row_group(g).total_byte_size for g in range(md.num_row_groups)]
+
+
+def part_name(source: str, files: list[dict[str, Any]]) -> str:
+    key = [[f["shown_path"], f["file_index"], f["size"], f["stamp"], f.get("range"), f.get("row_groups")]
+           for f in files]
+    return f"{source}-{hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]}"
+
+
+def plan_read_parts(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
+    """The read stage's part specs: {"part", "source", "size", "files": [entry + optional range]}."""
+    part_bytes = max(1, int(cfg.runtime.part_mb * 1024 * 1024))
+    kinds = {s.name: s.kind for s in cfg.sources}
+    specs: list[dict[str, Any]] = []
+    group: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if group:
+            specs.append({"part": part_name(group[0]["source"], group), "source": group[0]["source"],
+                          "size": sum(f["size"] for f in group), "files": list(group)})
+            group.clear()
+
+    for entry in list_inputs(cfg, base_dir):
+        if group and group[0]["source"] != entry["source"]:
+            flush()
+        kind = kinds[entry["source"]]
+        # Code trees and directories stay whole (their files are listed by the reader).
+        if kind == "code" or not entry["file"]:
+            flush()
+            group.append(entry)
+            flush()
+            continue
+        for piece in _pieces(entry, kind, part_bytes):
+            if "range" in piece or "row_groups" in piece or _text_size(piece) >= part_bytes:
+                flush()
+                group.append(piece)
+                flush()
+                continue
+            if group and sum(_text_size(f) for f in group) + _text_size(piece) > part_bytes:
+                flush()
+            group.append(piece)
+    flush()
+    return specs
+
+
+def fingerprint(specs: list[dict[str, Any]]) -> str:
+    """What the read stage's marker records about its input: changes when any input changes."""
+    return hashlib.sha256(json.dumps(sorted(s["part"] for s in specs)).encode()).hexdigest()
