@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pyarrow as pa
@@ -36,7 +37,7 @@ from filters.dedup.config import DedupConfig
 from filters.dedup.exact import EXACT_SEED, exact_key, normalize
 from filters.dedup.minhash import MinHasher, Shingler, band_keys, gram_bounds, resolve_bands, sha1_hashes
 from pipelines.document import DROP_REASON, DUPLICATE_OF
-from pipelines.parts import PartStats, atomic_write_json
+from pipelines.parts import PartStats, atomic_write_json, done_parts, load_part_stats
 from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 from pipelines.step import Resources, Step, StepPartTask
 
@@ -173,6 +174,33 @@ class ApplyPartTask:
         return StepPartTask(DecisionStep(decisions), STAGE, self.work, self.batch_rows).run(spec)
 
 
+_PART_TASKS: dict[str, Any] = {}  # per worker process: part tasks built (and set up) once, like an actor
+
+
+def _part_task(spec: dict[str, Any]) -> dict[str, Any]:
+    task = _PART_TASKS.get(spec["task_key"])
+    if task is None:
+        task = _PART_TASKS[spec["task_key"]] = spec["factory"]()
+        task.setup()
+    return task.run({k: v for k, v in spec.items() if k not in ("factory", "task_key")})
+
+
+def map_part_tasks(factory: Callable[[], Any], specs: list[dict[str, Any]], work: Path, label: str,
+                   workers: int | None) -> list[PartStats]:
+    """`ctx.map_parts` as plain tasks: the worker processes of the shuffle rounds run the parts
+    too, each building the part task once, instead of a new actor pool per map (measured: an
+    actor pool costs seconds to start on a loaded 2-core machine, a round of tasks milliseconds).
+    Committed parts (with a stats marker) are not redone."""
+    from pipelines.runner import map_tasks
+
+    done = done_parts(work)
+    key = f"{label}:{work}"
+    todo = sorted((s for s in specs if s["part"] not in done), key=lambda s: (-int(s.get("size", 0)), s["part"]))
+    map_tasks(_part_task, [{**s, "factory": factory, "task_key": key} for s in todo], label=label, workers=workers)
+    wanted = {s["part"] for s in specs}
+    return [p for p in load_part_stats(work) if p.part in wanted]
+
+
 def _round_task(spec: dict[str, Any]) -> dict[str, Any]:
     """One task of a round: run the function, then commit its marker (after its output file)."""
     out = getattr(cc, spec["fn"])(spec)
@@ -208,15 +236,23 @@ class DedupStage(Stage):
         work = ctx.work
         plan = self._plan(ctx)
         specs = self._specs(ctx, plan)
-        scan_factory = functools.partial(ScanPartTask, cfg, plan, work / "scan", ctx.base_dir, ctx.cfg.read.batch_rows)
-        ctx.map_parts(scan_factory, specs, label="dedup:scan", work=work / "scan")
+        small_plan = {k: plan[k] for k in ("buckets", "bands", "rows")}  # not the part list: it ships with every task
+        scan_factory = functools.partial(ScanPartTask, cfg, small_plan, work / "scan", ctx.base_dir, ctx.cfg.read.batch_rows)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        map_part_tasks(scan_factory, specs, work / "scan", "dedup:scan", ctx.workers)
+        timings["scan"] = time.perf_counter() - t0
         extra: dict[str, Any] = {k: plan[k] for k in ("buckets", "bands", "rows")}
         decide_files: list[str] = []
         if cfg.exact.enabled or cfg.minhash.enabled:
-            facts, decide_files = self._cluster(ctx, plan, [s["part"] for s in specs])
+            facts, decide_files = self._cluster(ctx, plan, [s["part"] for s in specs], timings)
             extra.update(facts)
         factory = functools.partial(ApplyPartTask, work, ctx.cfg.read.batch_rows, decide_files)
-        parts = ctx.map_parts(factory, specs, label=STAGE)
+        t0 = time.perf_counter()
+        parts = map_part_tasks(factory, specs, work, STAGE, ctx.workers)
+        timings["apply"] = time.perf_counter() - t0
+        # wall seconds per sub-step of this run (a resumed run times only what it redid)
+        extra["seconds"] = {k: round(v, 3) for k, v in timings.items()}
         return StageResult(stats=merge_parts(parts), parts=parts, extra=extra)
 
     @staticmethod
@@ -251,7 +287,8 @@ class DedupStage(Stage):
         return plan
 
     @staticmethod
-    def _cluster(ctx: StageContext, plan: dict[str, Any], parts: list[str]) -> tuple[dict[str, Any], list[str]]:
+    def _cluster(ctx: StageContext, plan: dict[str, Any], parts: list[str],
+                 timings: dict[str, float]) -> tuple[dict[str, Any], list[str]]:
         cfg, work, n = ctx.cfg.dedup, ctx.work, plan["buckets"]
         verify = cfg.minhash.enabled and cfg.minhash.verify
         scan = work / "scan"
@@ -262,7 +299,11 @@ class DedupStage(Stage):
             out = work / folder
             specs = [{"name": f"{b:05d}", "bucket": b, "buckets": n, "inputs": inputs,
                       "output": str(out / f"{b:05d}.parquet"), **kw} for b in range(tasks)]
-            return run_round(label, fn, specs, out, ctx.workers), [s["output"] for s in specs]
+            t0 = time.perf_counter()
+            res = run_round(label, fn, specs, out, ctx.workers)
+            key = folder.split("/")[0]  # all component rounds under "cc"
+            timings[key] = timings.get(key, 0.0) + time.perf_counter() - t0
+            return res, [s["output"] for s in specs]
 
         res, files = rnd("dedup:bands", "band_pairs", "cand", band_files, verify=verify,
                          max_group=cfg.minhash.max_pair_group)

@@ -101,9 +101,21 @@ def test_decontamination(run2):
     assert sum(1 for r, _ in dropped.values() if r.startswith("contamination")) == 1
 
 
+def test_star_rounds_same_output(corpus, run2, ray_local, tmp_path):
+    """Components by large-star / small-star rounds (forced) decide exactly like the one-task path."""
+    cfg = make_config(tmp_path, _sources(corpus), dedup=_dedup(corpus, cc_single_max_edges=0))
+    report = run_config(cfg, workers=2)
+    extra = next(s for s in report["stages"] if s["name"] == "dedup")["extra"]
+    assert extra["cc_mode"] == "star" and extra["cc_rounds"] >= 1
+    assert run2[1]["stages"][-1]["extra"]["cc_mode"] == "single" if run2[1]["stages"][-1]["name"] == "dedup" else True
+    for sub in ("documents", "dropped"):
+        assert dir_bytes(Path(cfg.output) / sub) == dir_bytes(run2[0] / sub)
+
+
 def test_one_and_two_workers_identical_then_resume(corpus, run2, ray_local, tmp_path):
+    """1 worker with buckets from the cluster (2) against 2 workers with 3 buckets: same bytes."""
     out2 = run2[0]
-    cfg = make_config(tmp_path, _sources(corpus), dedup=_dedup(corpus))
+    cfg = make_config(tmp_path, _sources(corpus), dedup=_dedup(corpus, buckets=None))
     out1 = Path(cfg.output)
     run_config(cfg, workers=1)
     for sub in ("documents", "dropped"):
