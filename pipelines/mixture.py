@@ -11,6 +11,11 @@ in order of `doc_key(seed, id, 2)` until 0.4 of its tokens are reached. No worke
 The mixture stage plans with a cheap estimate (UTF-8 bytes / `bytes_per_token`) before a tokenizer
 exists, and writes that selection for the tokenizer's training sample. The shards stage repeats
 the same planning with exact token counts (the correction) before it writes shards.
+
+The stage itself never brings documents to the driver (pipelines/mixture_select.py): workers
+write per-part catalogs and key histograms, the driver plans and narrows each partial epoch to a
+cut, workers write the selection. `plan_and_select` is the same selection over an in-memory
+catalog (the reference the stage is tested against).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,10 +35,14 @@ import xxhash
 from pipelines.config import Config
 from pipelines.parts import PARQUET_OPTS, PartStats
 from pipelines.progress import log
-from pipelines.stage import Stage, StageContext, StageResult
+from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 
-SELECTION_SCHEMA = pa.schema([("id", pa.string()), ("source", pa.string()), ("epoch", pa.int32()), ("tokens", pa.int64()),
-                              ("chars", pa.int64())])
+from pipelines.mixture_select import (SELECTION_SCHEMA, KEY_BITS, Range, Search, TaskFactory, epoch_budget,
+                                      find_buckets, finish_bucket, round_dir, round_specs, table_bytes)
+from pipelines.parts import atomic_write_bytes
+
+HIST_BITS = 10  # 1,024 buckets a histogram (the driver sums one per part and source)
+GATHER_LIMIT = 100_000  # rows of one bucket (key, id, tokens, chars) gathered to the driver to place a cut
 
 
 def doc_key(seed: int, doc_id: str, salt: int | str) -> int:
@@ -115,13 +125,9 @@ def select_epochs(ids: list[str], tokens: np.ndarray, want: float, seed: int) ->
     pass over the rows in `doc_key(seed, id, epoch)` order until the remaining tokens are reached
     (a row is in when the middle of its tokens falls inside the budget, so the error is < half a
     document). `ids` must be in a canonical order (sorted)."""
-    avail = float(tokens.sum())
-    if want <= 0 or avail <= 0:
-        return []
-    full = int(math.floor(want / avail + 1e-9))
+    full, rest = epoch_budget(want, float(tokens.sum()))
     out = [(np.arange(len(ids)), e) for e in range(full)]
-    rest = want - full * avail
-    if rest > 0.5:
+    if rest is not None:
         order = np.argsort(doc_keys(seed, ids, full), kind="stable")
         mid = np.cumsum(tokens[order]) - tokens[order] / 2.0
         k = int(np.searchsorted(mid, rest, side="left"))
@@ -137,16 +143,21 @@ def source_settings(cfg: Config) -> tuple[dict[str, float], dict[str, float]]:
     return weights, caps
 
 
+def mix_settings(cfg: Config) -> tuple[dict[str, float], dict[str, float], int | None, float]:
+    """(weights, max_epochs, target_tokens, temperature) the plan uses; without a mixture every
+    kept document once, whatever the weights."""
+    weights, caps = source_settings(cfg)
+    mix = cfg.mixture
+    if not mix.enabled:
+        weights = {s: 1.0 for s in weights}
+    return weights, caps, (mix.target_tokens if mix.enabled else None), (mix.temperature if mix.enabled else 1.0)
+
+
 def plan_and_select(cfg: Config, catalog: pa.Table) -> tuple[dict[str, SourcePlan], list[str], pa.Table]:
     """Plan over a catalog (`id`, `source`, `tokens` per unique document; extra columns are kept)
     and select. Returns plans, warnings and the selection: the catalog's rows (+ `row`, `epoch`),
     one per (document, epoch), grouped by source, rows sorted by id within a source."""
-    weights, caps = source_settings(cfg)
-    mix = cfg.mixture
-    if not mix.enabled:  # no mixture: every kept document once, whatever the weights
-        weights = {s: 1.0 for s in weights}
-    target = mix.target_tokens if mix.enabled else None
-    temperature = mix.temperature if mix.enabled else 1.0
+    weights, caps, target, temperature = mix_settings(cfg)
     src_col = catalog.column("source")
     by_src: dict[str, np.ndarray] = {}
     for s in weights:
@@ -206,39 +217,103 @@ def estimate_catalog(parts: list, bytes_per_token: float, batch_rows: int = 4096
 
 
 class MixtureStage(Stage):
-    """Plans the mixture from estimated token counts and writes `selection/SOURCE.parquet`
-    (id, source, epoch, estimated tokens, chars) for the tokenizer's training sample."""
+    """Plans the mixture from estimated token counts and writes `selection/PART.parquet` (id,
+    source, epoch, estimated tokens, chars; one file per input part) for the tokenizer's sample.
+    Map -> aggregate -> decide -> map (pipelines/mixture_select.py); the driver holds counts,
+    histograms and at most `GATHER_LIMIT` (key, id, tokens) rows, never the catalog or texts."""
 
     name = "mixture"
     config_keys = ("mixture", "sources")
     documents = False
+    bits = HIST_BITS
+    gather_limit = GATHER_LIMIT
 
     def run(self, ctx: StageContext) -> StageResult:
-        mix = ctx.cfg.mixture
-        catalog, nbytes = estimate_catalog(ctx.inputs, mix.bytes_per_token)
-        plans, warnings, sel = plan_and_select(ctx.cfg, catalog)
+        mix, cfg = ctx.cfg.mixture, ctx.cfg
+        weights, caps, target, temperature = mix_settings(cfg)
+        # The salts a partial epoch can use (floor(planned / available) < max_epochs): their key
+        # histograms come with the catalog, so the usual plan needs no histogram round of its own.
+        salts = {s: list(range(math.ceil(caps[s]))) if target is not None and caps[s] <= 8 else [] for s in weights}
+        work = ctx.work / "catalog"
+        factory = TaskFactory(str(work), cfg.seed, mix.bytes_per_token, self.bits)
+        specs = [{**sp, "round": "catalog", "salts": salts} for sp in ctx.input_specs()]
+        parts = ctx.map_parts(factory, specs, label="mixture catalog", work=work)
+        stats = merge_parts(parts)
+        available = {s: int(stats.counters.get(f"tokens:{s}", 0)) for s in weights}
+        documents = {s: int(stats.counters.get(f"docs:{s}", 0)) for s in weights}
+        plans, warnings = plan_mixture(available, documents, weights, caps, target, temperature)
         for w in warnings:
             log(f"[yellow]warning (estimated token counts, corrected when shards are written): {w}")
-        out = ctx.work / "selection"
-        out.mkdir(parents=True, exist_ok=True)
-        sel = sel.select(SELECTION_SCHEMA.names).cast(SELECTION_SCHEMA)
-        for s in plans:
-            part = sel.filter(pc.equal(sel.column("source"), s))
-            tmp = out / f".{s}.parquet.tmp"
-            pq.write_table(part, tmp, **PARQUET_OPTS)
-            tmp.replace(out / f"{s}.parquet")
-        n = catalog.num_rows
+
+        catalogs: dict[str, list[dict[str, Any]]] = {}
+        for p in sorted(parts, key=lambda p: p.part):
+            for s in weights:
+                if p.counters.get(f"docs:{s}"):
+                    catalogs.setdefault(s, []).append({"part": p.part, "catalog": str(work / "catalog" / f"{p.part}.parquet"),
+                                                       "size": p.bytes_in})
+        budgets = {s: epoch_budget(plans[s].planned_tokens, float(available[s])) for s in weights}
+        searches = {s: Search(s, full, rest, Range(0, KEY_BITS - self.bits, self.bits))
+                    for s, (full, rest) in budgets.items() if rest is not None}
+        rounds, state = 2, {}
+        if searches:
+            missing = {s: se for s, se in searches.items() if se.salt not in salts[s]}
+            hist_files = [work / "hist" / f"{p.part}.parquet" for p in parts]
+            if missing:  # an unusual cap (> 8 epochs): one histogram round for those sources
+                hist_files += _histogram_round(ctx, factory, catalogs, missing)
+            state = find_buckets(ctx, factory, catalogs, searches, hist_files, self.gather_limit)
+            rounds += (1 if missing else 0) + max((len(se.rounds) for se in searches.values()), default=0)
+
+        selection = ctx.work / "selection"
+        plan_spec = {s: {"full": full, "salt": full,
+                         "cut": searches[s].cut if s in searches and state[s] == "done" else None,
+                         "bucket": [searches[s].rng.lo, searches[s].rng.shift, 0] if state.get(s) == "gather" else None}
+                     for s, (full, _) in budgets.items() if full or s in searches}
+        by_part: dict[str, dict[str, Any]] = {}
+        for s, cs in sorted(catalogs.items()):
+            for c in cs:
+                spec = by_part.setdefault(c["part"], {"round": "select", "part": c["part"], "catalog": c["catalog"],
+                                                      "size": c["size"], "selection": str(selection), "plans": {}})
+                if s in plan_spec:
+                    spec["plans"][s] = plan_spec[s]
+        sel_specs = [by_part[p] for p in sorted(by_part)]
+        sel_work = round_dir(ctx.work, "select", plan_spec)
+        sel_parts = ctx.map_parts(TaskFactory(str(sel_work), cfg.seed, mix.bytes_per_token, self.bits), sel_specs,
+                                  label="mixture select", work=sel_work)
+        selected = sum(p.docs_out for p in sel_parts)
+        gathered = [s for s, v in sorted(state.items()) if v == "gather"]
+        if gathered:  # the driver's only rows: the cut buckets' (at most gather_limit a source)
+            pending = pa.concat_tables([pq.read_table(sel_work / "pending" / f"{sp['part']}.parquet") for sp in sel_specs])
+            for s in gathered:
+                rows = finish_bucket(searches[s], pending.filter(pc.equal(pending.column("source"), s)))
+                atomic_write_bytes(selection / f"~cut-{s}.parquet", table_bytes(rows))
+                selected += rows.num_rows
+        if not sel_specs:  # the tokenizer reads the folder: an empty selection is one empty file
+            atomic_write_bytes(selection / "empty.parquet", table_bytes(SELECTION_SCHEMA.empty_table()))
+        n, nbytes = stats.docs_in, stats.bytes_in
         extra = {
             "estimate": f"utf8_bytes / {mix.bytes_per_token:g} + 1",
             "target_tokens": mix.target_tokens,
             "temperature": mix.temperature,
             "planned_tokens": int(round(sum(p.planned_tokens for p in plans.values()))),
-            "selected": sel.num_rows,
+            "selected": selected,
             "table": mixture_table(plans),
             "warnings": warnings,
+            "map_rounds": rounds,
+            "cuts": {s: {"epoch": se.salt, "key": str(se.cut[0]), "id": se.cut[1]} for s, se in sorted(searches.items())},
         }
         return StageResult(stats=PartStats(docs_in=n, docs_out=n, bytes_in=nbytes, bytes_out=nbytes,
-                                           counters=Counter(selected=sel.num_rows)), extra=extra)
+                                           counters=Counter(selected=selected)), extra=extra)
+
+
+def _histogram_round(ctx: StageContext, factory: TaskFactory, catalogs: dict[str, list[dict[str, Any]]],
+                     searches: dict[str, Search]) -> list[Path]:
+    """Top-level key histograms for sources whose partial epoch's salt the catalog round skipped."""
+    ranges = {s: se.rng.spec(se.salt) for s, se in searches.items()}
+    work = round_dir(ctx.work, "hist", ranges)
+    specs = round_specs("hist", catalogs, ranges)
+    ctx.map_parts(TaskFactory(str(work), factory.seed, factory.bytes_per_token, factory.bits), specs,
+                  label="mixture histogram", work=work)
+    return [work / "hist" / f"{sp['part']}.parquet" for sp in specs]
 
 
 def selection_dir(output) -> Any:
