@@ -20,22 +20,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-import fsspec
-
 from pipelines.config import Config
 from pipelines.sources.compression import compression_of
-from pipelines.sources.files import expand_paths, glob_root, resolve_path
+from pipelines.sources.files import glob_root, list_paths, resolve_path
 
 # Text is worth about 4x its compressed bytes (gzip/bz2/xz/zstd on natural text: 3-5x).
 COMPRESSED_TEXT_FACTOR = 4
 
 
-def _info(path: str) -> dict[str, Any]:
-    """size and a change stamp (mtime, or the object's etag) of one input, one metadata call."""
-    try:
-        fs, _, p = fsspec.core.get_fs_token_paths(path)
-        info = fs.info(p[0])
-    except OSError:
+def _info(info: dict[str, Any] | None) -> dict[str, Any]:
+    """size and a change stamp (mtime, or the object's etag) of one input, from its listing."""
+    if not info:
         return {"size": 0, "stamp": None, "file": False}
     stamp = info.get("mtime") or info.get("ETag") or info.get("etag") or info.get("LastModified") or info.get("created")
     return {"size": int(info.get("size") or 0), "stamp": str(stamp) if stamp is not None else None,
@@ -44,28 +39,29 @@ def _info(path: str) -> dict[str, Any]:
 
 def list_inputs(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
     """One entry per input file (or code tree) of every source, in listing order:
-    {"source", "path", "shown_path", "root", "file_index", "size", "stamp", "file"}."""
+    {"source", "path", "shown_path", "root", "file_index", "size", "stamp", "file"}.
+
+    One listing call per pattern. A file matched by a relative pattern is recorded relative to
+    `base_dir` (the config's folder), as the config writes it, so the same data gives the same
+    documents wherever the folder sits (a laptop checkout, a job's working dir); others as they are.
+    A file matched by several patterns takes the first pattern's record and root (the reader
+    refuses symlinks leading out of its root)."""
     entries = []
     for src in cfg.sources:
-        roots = {path: glob_root(resolve_path(pattern, base_dir))
-                 for pattern in reversed(src.paths) for path in expand_paths([pattern], base_dir)}
-        for i, (path, shown) in enumerate(input_files(src.paths, base_dir)):
-            entries.append({"source": src.name, "path": path, "shown_path": shown, "root": roots.get(path, path),
-                            "file_index": i, **_info(path)})
+        shown: dict[str, str] = {}
+        roots: dict[str, str] = {}
+        infos: dict[str, dict] = {}
+        for pattern in src.paths:
+            relative = base_dir is not None and resolve_path(pattern, None) != resolve_path(pattern, base_dir)
+            root = glob_root(resolve_path(pattern, base_dir))
+            for path, info in list_paths([pattern], base_dir).items():
+                shown.setdefault(path, os.path.relpath(path, base_dir) if relative else path)
+                roots.setdefault(path, root)
+                infos.setdefault(path, info)
+        for i, path in enumerate(sorted(shown)):
+            entries.append({"source": src.name, "path": path, "shown_path": shown[path], "root": roots[path],
+                            "file_index": i, **_info(infos[path])})
     return entries
-
-
-def input_files(patterns: list[str], base_dir: Path | None) -> list[tuple[str, str]]:
-    """(path to open, path recorded in documents) per input file, sorted by the first. A file matched
-    by a relative pattern is recorded relative to `base_dir` (the config's folder), as the config
-    writes it, so the same data gives the same documents wherever the folder sits (a laptop
-    checkout, a job's working dir); others as they are."""
-    shown: dict[str, str] = {}
-    for pattern in patterns:
-        relative = base_dir is not None and resolve_path(pattern, None) != resolve_path(pattern, base_dir)
-        for path in expand_paths([pattern], base_dir):
-            shown.setdefault(path, os.path.relpath(path, base_dir) if relative else path)
-    return sorted(shown.items())
 
 
 def _text_size(entry: dict[str, Any]) -> int:
