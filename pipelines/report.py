@@ -55,6 +55,8 @@ def build_report(pipe: "Pipeline", seconds: float) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "stages": stages,
         "skipped_stages": pipe.skipped,
+        # Ray start, and per stage: parts' own work vs distributed overhead vs driver time.
+        "fixed_costs": getattr(pipe, "fixed_costs", {}),
         "sources": {k: {**v, "dropped": dict(sorted(v["dropped"].items()))} for k, v in sorted(per_source.items())},
         "accounting": {
             "records_in": first["docs_in"],

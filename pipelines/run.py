@@ -70,9 +70,10 @@ class Pipeline:
         self.results: dict[str, StageResult] = {}
         self.skipped: list[str] = []
         self._planned: dict[str, set[str]] = {}  # stage -> the parts it planned this run
+        self.fixed_costs: dict[str, Any] = {"stages": {}}
 
     def run(self) -> dict[str, Any]:
-        from pipelines.runner import ensure_ray
+        from pipelines.runner import ensure_ray, take_calls
 
         stages = load_stages()
         names = [s.name for s in stages]
@@ -80,7 +81,10 @@ class Pipeline:
             from pipelines.errors import ConfigError
 
             raise ConfigError(f"--until: unknown stage {self.until!r} (stages: {', '.join(names)})")
+        t_ray = time.perf_counter()
         ensure_ray(self.cfg.runtime)
+        self.fixed_costs["ray_start_s"] = round(time.perf_counter() - t_ray, 3)
+        take_calls()
         storage.ensure_dir(self.output)
         atomic_write_json(self.output / "config.json", self.cfg.model_dump(mode="json"))
         t_run = time.perf_counter()
@@ -103,8 +107,10 @@ class Pipeline:
             specs = stage.plan_inputs(self.cfg, self.base_dir) if hasattr(stage, "plan_inputs") else None
             prev_hash = config_hash if specs is None else _extend_hash(config_hash, sorted(s["part"] for s in specs))
             work = self.output / "_work" / f"{idx:02d}-{stage.name}"
+            t_stage = time.perf_counter()
             result = self._run_stage(stage, work, inputs, prev_hash, config_hash, specs)
             self.results[stage.name] = result
+            self._stage_costs(stage.name, time.perf_counter() - t_stage, take_calls())
             if stage.documents:
                 inputs = kept_parts(work)
                 if specs is not None:  # parts of inputs that are gone stay in the folder, unread
@@ -158,6 +164,19 @@ class Pipeline:
                     dropped = [p for p in dropped if p.stem in self._planned[name]]
                 if dropped:
                     _publish_folder(dropped, dropped_root / name)
+
+    def _stage_costs(self, name: str, wall: float, calls: list[dict[str, Any]]) -> None:
+        """Split a stage's wall time into its parts' own work, the distributed calls' overhead
+        (actor start-up, scheduling, transfers) and the driver's own time (planning, merging)."""
+        in_calls = sum(c["wall_s"] for c in calls)
+        self.fixed_costs["stages"][name] = {
+            "wall_s": round(wall, 3), "map_calls": len(calls),
+            "parts": sum(c["parts"] for c in calls),
+            "work_s": round(sum(c["work_s"] for c in calls), 3),
+            "overhead_s": round(sum(c["overhead_s"] for c in calls), 3),
+            "first_result_s": round(sum(c["first_result_s"] for c in calls), 3),
+            "driver_s": round(max(0.0, wall - in_calls), 3),
+        }
 
     def report(self, seconds: float) -> dict[str, Any]:
         from pipelines.report import build_report

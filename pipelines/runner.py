@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import sys
 from typing import Any, Callable
 
@@ -144,16 +145,40 @@ def map_parts(
     )
     progress = StageProgress(label, len(ordered), unit=unit)
     results: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    first = None
     try:
         for row in ds.iter_rows():
             stats = json.loads(row["stats"])
             results.append(stats)
+            first = first if first is not None else time.perf_counter() - t0
             progress.advance(stats.get("docs_in", 0), stats.get("bytes_in", 0))
     finally:
         progress.close()
     if len(results) != len(ordered):
         log(f"[red]{label}: {len(ordered) - len(results)} parts did not report")
+    work = sum(float(r.get("seconds", 0.0)) for r in results)
+    _record_call(label, len(ordered), n_workers, time.perf_counter() - t0, work, first)
     return results
+
+
+# Where a stage's wall time went beyond the parts' own work (actor start-up, scheduling, object
+# transfer): one record per map call, collected by the pipeline into report.json "fixed_costs".
+CALLS: list[dict[str, Any]] = []
+
+
+def _record_call(label: str, parts: int, workers: int, wall: float, work: float, first: float | None) -> None:
+    CALLS.append({"label": label, "parts": parts, "workers": workers, "wall_s": round(wall, 3),
+                  "work_s": round(work, 3), "first_result_s": round(first or 0.0, 3),
+                  # wall time of the pool not spent in a part's own work
+                  "overhead_s": round(max(0.0, wall - work / max(1, workers)), 3)})
+
+
+def take_calls() -> list[dict[str, Any]]:
+    """The map calls recorded since the last call (and forget them)."""
+    out = list(CALLS)
+    CALLS.clear()
+    return out
 
 
 def map_tasks(fn: Callable[[dict[str, Any]], Any], specs: list[dict[str, Any]], *, label: str,
@@ -166,6 +191,7 @@ def map_tasks(fn: Callable[[dict[str, Any]], Any], specs: list[dict[str, Any]], 
         return []
     import ray
 
+    t0 = time.perf_counter()
     remote = ray.remote(num_cpus=cpus, max_retries=3)(fn)
     window = max(1, min(workers or cluster_cpus(), len(specs)))
     results: list[Any] = [None] * len(specs)
@@ -179,4 +205,5 @@ def map_tasks(fn: Callable[[dict[str, Any]], Any], specs: list[dict[str, Any]], 
         for ref in ready:
             results[pending.pop(ref)] = ray.get(ref)
     log(f"[dim]{label}: {len(specs)} tasks")
+    _record_call(label, len(specs), window, time.perf_counter() - t0, 0.0, None)
     return results

@@ -129,11 +129,11 @@ def main() -> int:
     print(f"{'where the time went':<36}{'s':>9}")
     for k, v in times.items():
         print(f"  {k:<34}{v:9.1f}")
-    print("  stages of the cluster run:")
-    for st in report["stages"]:
-        print(f"    {st['name']:<32}{st.get('seconds', 0):9.1f}")
-    for k, v in (report.get("fixed_costs") or {}).items():
-        print(f"    fixed: {k:<25}{v:9.2f}")
+    fixed = report.get("fixed_costs") or {}
+    print(f"  cluster run: Ray connect {fixed.get('ray_start_s', 0):.1f} s; per stage (s):")
+    print(f"    {'stage':<12}{'wall':>8}{'parts':>7}{'work':>8}{'overhead':>10}{'driver':>8}")
+    for name, c in (fixed.get("stages") or {}).items():
+        print(f"    {name:<12}{c['wall_s']:8.1f}{c['parts']:7d}{c['work_s']:8.1f}{c['overhead_s']:10.1f}{c['driver_s']:8.1f}")
     if problems is not None:
         print("outputs vs the one-node local-disk run: " + ("byte-identical" if not problems else "; ".join(problems[:10])))
     return 1 if problems else 0
