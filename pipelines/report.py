@@ -143,9 +143,24 @@ def print_summary(report: dict[str, Any]) -> None:
         console.print(st)
     _print_quality(report)
     _print_mixture(report)
+    _print_fixed_costs(report.get("fixed_costs") or {}, report["seconds"])
     a = report["accounting"]
     ok = "[green]balanced" if a["balanced"] else "[red]NOT balanced"
     console.print(f"accounting: {a['records_in']:,} records = {a['documents']:,} documents + {a['dropped']:,} dropped  {ok}")
+
+
+def _print_fixed_costs(fixed: dict[str, Any], seconds: float) -> None:
+    """One line: how much of the run was fixed cost (Ray start, pool start-up and scheduling,
+    driver-side planning) rather than the parts' own work."""
+    stages = fixed.get("stages") or {}
+    if not stages:
+        return
+    overhead = sum(c["overhead_s"] for c in stages.values())
+    driver = sum(c["driver_s"] for c in stages.values())
+    work = sum(c["work_s"] for c in stages.values())
+    console.print(f"time: {seconds:.1f} s = Ray start {fixed.get('ray_start_s', 0):.1f} s + distributed overhead "
+                  f"{overhead:.1f} s + driver {driver:.1f} s + parts' work ({work:.1f} CPU-s over the workers); "
+                  "per stage in report.json fixed_costs")
 
 
 def _print_warnings(warnings: list[str]) -> None:
