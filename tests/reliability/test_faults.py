@@ -53,24 +53,43 @@ shards:
 """
 
 
-def _corpus(root: Path, weight: float = 0.7) -> Path:
-    """Two sources of three files each; a few documents repeat across files (dedup has work)."""
-    sys.path.insert(0, str(ROOT / "data" / "sample"))
-    import textgen
+_DATA: dict[str, Path] = {}
 
-    rng = random.Random(7)
-    for source in ("essays", "notes"):
-        folder = root / "data" / source
-        folder.mkdir(parents=True, exist_ok=True)
-        repeated = " ".join(textgen.essay_sentence(rng) for _ in range(8))
-        for f in range(3):
-            rows = []
-            for i in range(12):
-                text = "\n\n".join(" ".join(textgen.essay_sentence(rng) for _ in range(5)) for _ in range(3))
-                rows.append({"id": f"{f}-{i}", "text": repeated if i == 0 else text})
-            (folder / f"{f}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (root / "run.yaml").write_text(CONFIG.replace("weight: 0.7", f"weight: {weight}"))
+
+def _corpus(root: Path, weight: float = 0.7) -> Path:
+    """A config under `root` reading the one shared corpus: two sources of three files each, a few
+    documents repeated across files (dedup has work). Part names hash each file's path, size and
+    mtime, so every run must read the very same files to give the same bytes."""
+    data = _DATA.get("root")
+    if data is None:
+        import tempfile
+
+        data = _DATA["root"] = Path(tempfile.mkdtemp(prefix="grist-faults-corpus-"))
+        sys.path.insert(0, str(ROOT / "data" / "sample"))
+        import textgen
+
+        rng = random.Random(7)
+        for source in ("essays", "notes"):
+            folder = data / source
+            folder.mkdir(parents=True)
+            repeated = " ".join(textgen.essay_sentence(rng) for _ in range(8))
+            for f in range(3):
+                rows = []
+                for i in range(12):
+                    text = "\n\n".join(" ".join(textgen.essay_sentence(rng) for _ in range(5)) for _ in range(3))
+                    rows.append({"id": f"{f}-{i}", "text": repeated if i == 0 else text})
+                (folder / f"{f}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    root.mkdir(parents=True, exist_ok=True)
+    text = CONFIG.replace("weight: 0.7", f"weight: {weight}").replace('"data/', f'"{data}/')
+    (root / "run.yaml").write_text(text)
     return root / "run.yaml"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_corpus():
+    yield
+    if "root" in _DATA:
+        shutil.rmtree(_DATA.pop("root"), ignore_errors=True)
 
 
 def _env() -> dict[str, str]:
@@ -208,8 +227,7 @@ def test_weight_change_reruns_mixture_and_later_only(reference, tmp_path):
     root = tmp_path / "run"
     markers = {p.parent.name: p.stat().st_mtime_ns for p in (root / "out" / "_work").glob("*/_SUCCESS.json")}
     assert {"00-read", "01-filters", "02-dedup", "03-mixture"} <= set(markers)
-    (root / "run.yaml").write_text(CONFIG.replace("weight: 0.7", "weight: 0.4"))
-    res = _grist(root / "run.yaml", root / "out")
+    res = _grist(_corpus(root, weight=0.4), root / "out")
     assert res.returncode == 0, res.stderr[-3000:]
     after = {p.parent.name: p.stat().st_mtime_ns for p in (root / "out" / "_work").glob("*/_SUCCESS.json")}
     unchanged = {name for name in markers if markers[name] == after.get(name)}
@@ -230,27 +248,35 @@ def _mount_tmpfs(where: Path, size: str) -> bool:
                           capture_output=True).returncode == 0
 
 
+def _disk_bytes(folder: Path) -> int:
+    """Bytes the files under `folder` take on a tmpfs (whole 4 KiB pages; a hard link once)."""
+    seen = {(st.st_ino, st.st_size) for st in (p.stat() for p in folder.rglob("*") if p.is_file())}
+    return sum(-(-size // 4096) * 4096 for _, size in seen)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a tmpfs")
 def test_disk_full_is_one_line_and_a_resume_is_byte_identical(reference, tmp_path):
-    """The output sits on a tmpfs too small for the run (a real ENOSPC, not a simulated one); after
-    the failure the data are copied to a folder with space and the same run resumes there."""
-    _, ref = reference
+    """The output sits on a tmpfs with room for about half of the run (a real ENOSPC from the
+    kernel, not a simulated one); then the tmpfs is grown (space freed) and the same command
+    resumes into the same output."""
+    ref_root, ref = reference
     config = _corpus(tmp_path)
-    small = tmp_path / "small"
-    if not _mount_tmpfs(small, "1200k"):
+    disk = tmp_path / "disk"
+    size_k = max(64, _disk_bytes(ref_root / "out") // 2 // 1024)
+    if not _mount_tmpfs(disk, f"{size_k}k"):
         pytest.skip("mounting a tmpfs needs root")
     try:
-        res = _grist(config, small / "out")
+        res = _grist(config, disk / "out")
         lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
         assert res.returncode != 0, "the run fitted in the tmpfs: make it smaller"
         assert "Traceback" not in res.stderr and "Traceback" not in res.stdout, res.stderr[-3000:]
-        assert "no space left" in lines[-1] and str(small) in lines[-1], lines[-3:]
-        shutil.copytree(small / "out", tmp_path / "out", symlinks=True)
+        assert lines and "no space left" in lines[-1] and str(disk) in lines[-1], res.stderr[-3000:]
+        assert subprocess.run(["mount", "-o", "remount,size=256m", str(disk)], capture_output=True).returncode == 0
+        res = _grist(config, disk / "out")
+        assert res.returncode == 0, res.stderr[-3000:]
+        _assert_same(ref, _outputs(disk / "out"))
     finally:
-        subprocess.run(["umount", "-l", str(small)], capture_output=True)
-    res = _grist(config, tmp_path / "out")
-    assert res.returncode == 0, res.stderr[-3000:]
-    _assert_same(ref, _outputs(tmp_path / "out"))
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,6 +306,19 @@ def test_start_that_keeps_failing_ends_in_one_line():
     msg = str(info.value)
     assert "\n" not in msg and "3 attempts" in msg and "timed out during startup" in msg
     assert isinstance(info.value, GristError) and info.value.exit_code == 1
+
+
+def test_local_start_failure_is_retried_then_one_line(tmp_path):
+    """A local Ray that cannot start (its temp folder cannot be made): each attempt fails for real,
+    is cleaned up and retried; the run ends in one line, exit 1, and no traceback."""
+    config = _corpus(tmp_path)
+    env = {**_env(), "RAY_TMPDIR": "/proc/no-such-dir", "GRIST_RAY_START_BACKOFF_S": "0"}
+    res = subprocess.run([*GRIST, "run", str(config), "--output", str(tmp_path / "out")], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=DEADLINE_S)
+    assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr[-3000:]
+    assert (res.stdout + res.stderr).count("starting a local Ray: attempt") == 2, res.stderr[-2000:]
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith("grist: starting a local Ray failed after 3 attempts: "), last
 
 
 def test_unreachable_cluster_is_one_line(tmp_path):
@@ -315,7 +354,7 @@ def test_output_problems_are_one_line_before_ray_starts(tmp_path):
         assert res.returncode == 2 and words in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
     # shards on, tokenizer off and no tokenizer path
     no_tok = tmp_path / "no_tok.yaml"
-    no_tok.write_text(CONFIG.replace("tokenizer:\n  vocab_size: 600", "tokenizer:\n  enabled: false\n  vocab_size: 600"))
+    no_tok.write_text(config.read_text().replace("tokenizer:\n  vocab_size: 600", "tokenizer:\n  enabled: false\n  vocab_size: 600"))
     res = _quick(no_tok, tmp_path / "out")
     assert res.returncode == 2 and "no tokenizer" in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
