@@ -18,6 +18,9 @@ class MinHashConfig(StrictModel):
     num_perm: int = Field(128, ge=2, le=1024, description="permutations of the MinHash signature")
     seed: int = Field(1, ge=0, description="permutation seed (1 = datasketch's default)")
     scheme: Literal["affine32", "legacy"] = Field("affine32", description="datasketch permutation scheme")
+    shingle_hash: Literal["poly64", "sha1"] = Field(
+        "poly64", description="gram hash: poly64 = vectorised polynomial hash (fast); sha1 = datasketch's sha1_hash32 "
+                              "(signatures then equal datasketch's MinHash fed the same grams, ~3x slower scan)")
     word_ngram: int = Field(5, ge=1, description="shingle size in words (space-separated scripts)")
     char_ngram: int = Field(5, ge=1, description="shingle size in characters (Chinese/Japanese, char_sources)")
     char_sources: list[str] = Field(default_factory=list, description="sources always shingled by characters (e.g. code)")

@@ -30,13 +30,13 @@ from typing import Any, Callable
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from filters.dedup import components as cc
 from filters.dedup.config import DedupConfig
 from filters.dedup.exact import EXACT_SEED, exact_key, normalize
-from filters.dedup.minhash import MinHasher, Shingler, band_keys, gram_bounds, resolve_bands, sha1_hashes
+from filters.dedup.minhash import MinHasher, Shingler, band_keys, gram_hashes, resolve_bands
 from pipelines.document import DROP_REASON, DUPLICATE_OF
+from pipelines import storage
 from pipelines.parts import PartStats, atomic_write_json, done_parts, load_part_stats
 from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 from pipelines.step import Resources, Step, StepPartTask
@@ -52,7 +52,7 @@ class ScanPartTask:
     resources = Resources(cpus=1)
 
     def __init__(self, cfg: DedupConfig, plan: dict[str, Any], work: Path, base_dir: Path | None, batch_rows: int):
-        self.cfg, self.plan, self.work, self.base_dir, self.batch_rows = cfg, plan, Path(work), base_dir, batch_rows
+        self.cfg, self.plan, self.work, self.base_dir, self.batch_rows = cfg, plan, storage.location(work), base_dir, batch_rows
         self.priority = {s: i for i, s in enumerate(cfg.source_priority)}
 
     def setup(self) -> None:
@@ -69,7 +69,7 @@ class ScanPartTask:
         stats = PartStats(part=part, source=spec["source"])
         acc: dict[str, list] = {"bands": [], "nodes": [], "contam_ids": [], "contam_reasons": []}
         row0 = 0
-        for rb in pq.ParquetFile(spec["input"]).iter_batches(batch_size=self.batch_rows):
+        for rb in storage.parquet_file(spec["input"]).iter_batches(batch_size=self.batch_rows):
             self._batch(pa.Table.from_batches([rb]), spec["index"], row0, acc)
             row0 += rb.num_rows
         stats.docs_in = stats.docs_out = row0
@@ -110,7 +110,7 @@ class ScanPartTask:
                 band_nodes.append(node)
             hashes = None
             if self.hasher is not None and buf:  # an empty text has no shingles, only an exact key
-                hv = sha1_hashes(buf, *gram_bounds(buf, m.char_ngram if chars else m.word_ngram, chars))
+                hv = gram_hashes(buf, m.char_ngram if chars else m.word_ngram, chars, m.shingle_hash)
                 keys = band_keys(self.hasher.signature(hv), self.plan["bands"], self.plan["rows"])
                 band_keys_.extend(keys)
                 band_nodes.extend([node] * len(keys))
@@ -157,7 +157,7 @@ class ApplyPartTask:
     resources = Resources(cpus=1)
 
     def __init__(self, work: Path, batch_rows: int, decide_files: list[str]):
-        self.work, self.batch_rows, self.decide_files = Path(work), batch_rows, decide_files
+        self.work, self.batch_rows, self.decide_files = storage.location(work), batch_rows, decide_files
 
     def setup(self) -> None:
         pass
@@ -168,7 +168,7 @@ class ApplyPartTask:
             t = cc.part_decisions(self.decide_files, spec["index"])
             decisions.update(zip(t["id"].to_pylist(), zip(t["reason"].to_pylist(), t["duplicate_of"].to_pylist())))
         contam = self.work / "scan" / "contam" / f"{spec['part']}.parquet"
-        if contam.exists():
+        if storage.exists(contam):
             t = cc.read_dest([contam], None, CONTAM_SCHEMA)
             decisions.update((i, (r, None)) for i, r in zip(t["id"].to_pylist(), t["reason"].to_pylist()))
         return StepPartTask(DecisionStep(decisions), STAGE, self.work, self.batch_rows).run(spec)
@@ -204,7 +204,7 @@ def map_part_tasks(factory: Callable[[], Any], specs: list[dict[str, Any]], work
 def _round_task(spec: dict[str, Any]) -> dict[str, Any]:
     """One task of a round: run the function, then commit its marker (after its output file)."""
     out = getattr(cc, spec["fn"])(spec)
-    atomic_write_json(Path(spec["marker"]), out)
+    atomic_write_json(spec["marker"], out)
     return out
 
 
@@ -218,8 +218,8 @@ def run_round(label: str, fn: str, specs: list[dict[str, Any]], folder: Path, wo
     todo = []
     for s in specs:
         marker = done / f"{s['name']}.json"
-        if marker.exists():
-            results[s["name"]] = json.loads(marker.read_text())
+        if storage.exists(marker):
+            results[s["name"]] = storage.read_json(marker)
         else:
             todo.append({**s, "fn": fn, "marker": str(marker)})
     for s, r in zip(todo, map_tasks(_round_task, todo, label=label, workers=workers)):
@@ -271,8 +271,8 @@ class DedupStage(Stage):
         Buckets follow the cluster (`buckets_per_worker` x workers), not the input size: a task
         per bucket and round, and a file per task."""
         path = ctx.work / "plan.json"
-        if path.exists():
-            return json.loads(path.read_text())
+        if storage.exists(path):
+            return storage.read_json(path)
         cfg = ctx.cfg.dedup
         if cfg.buckets:
             buckets = cfg.buckets
