@@ -1,8 +1,8 @@
 """The read stage: input files become parts of documents of about `runtime.part_mb` MB
 (small files grouped, large splittable ones cut; pipelines/partition.py).
 
-Ids: a reader's natural id (a jsonl `id`, a code file's repo/path) is kept; otherwise the id is
-`SOURCE/FILE_INDEX/RECORD_INDEX` from the sorted file list (`SOURCE/FILE_INDEX@START/RECORD_INDEX`
+Ids: a code file's repo/path is kept; a jsonl/parquet record's own id becomes `SOURCE/FILE_INDEX/ID`
+(the id itself in meta["id"]); otherwise the id is `SOURCE/FILE_INDEX/RECORD_INDEX` from the sorted file list (`SOURCE/FILE_INDEX@START/RECORD_INDEX`
 for a piece of a split file, START its first byte or row group), so ids never depend on workers.
 """
 
@@ -25,6 +25,10 @@ from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 from pipelines.step import Resources
 
 STAGE = "read"
+# Kinds whose records carry the user's own id (exported shards often restart ids at 0 in every
+# file): the document id is `SOURCE/FILE_INDEX/USER_ID`, unique by construction, so two files'
+# "id": 7 never merge in dedup, mixture or shards; the user's id stays in meta["id"].
+QUALIFIED_KINDS = ("jsonl", "parquet")
 
 
 def read_specs(cfg: Config, base_dir: Path | None = None) -> list[dict[str, Any]]:
@@ -78,10 +82,17 @@ class ReadPartTask:
             return
         extra = ({"byte_range": tuple(spec["range"])} if spec.get("range")
                  else {"row_groups": tuple(spec["row_groups"])} if spec.get("row_groups") else {})
+        qualify = src.kind in QUALIFIED_KINDS
         for n, rec in enumerate(reader(spec["path"], src, self.cfg, **extra)):
-            rid = rec.id if rec.id is not None else f"{prefix}/{n:07d}"
             # Documents and drops alike: the input file, then what the reader knows (url, line, ...).
             meta = {"path": shown, **scrub_value(rec.meta)}
+            if rec.id is None:
+                rid = f"{prefix}/{n:07d}"
+            elif qualify:  # a user's id is unique in its file at best: qualify it, keep it in meta
+                rid = f"{prefix}/{rec.id}"
+                meta["id"] = scrub_value(rec.id)
+            else:
+                rid = rec.id
             if isinstance(rid, str):
                 rid = scrub_surrogates(rid)[0]
             if isinstance(rec, Doc):
