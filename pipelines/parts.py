@@ -50,6 +50,8 @@ class PartStats:
     # Counters that are not document drops: lines removed, PII replaced, texts truncated, ...
     counters: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    # What the marker vouches for: {"kept": {"bytes", "sha256"}, "dropped": {...}}; checked on reuse.
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class PartStats:
             "dropped": dict(sorted(self.dropped.items())),
             "counters": dict(sorted(self.counters.items())),
             "seconds": round(self.seconds, 3),
+            **({"files": self.files} if self.files else {}),
         }
 
     @classmethod
@@ -76,6 +79,7 @@ class PartStats:
             dropped=Counter(d.get("dropped", {})),
             counters=Counter(d.get("counters", {})),
             seconds=d.get("seconds", 0.0),
+            files=d.get("files", {}),
         )
 
     def merge(self, other: "PartStats") -> "PartStats":
@@ -149,6 +153,7 @@ class PartWriter:
         for kind, w in self._writers.items():
             w.close()
             self._files[kind].commit()
+            self.stats.files[kind] = self._files[kind].record
         self.stats.seconds = time.perf_counter() - self._t0
         self.stats.check()
         atomic_write_json(self.work / "stats" / f"{self.part}.json", self.stats.to_json())
@@ -178,6 +183,19 @@ def text_bytes(table: pa.Table) -> int:
 def done_parts(work: Path) -> set[str]:
     """Parts of a stage whose stats marker exists (committed)."""
     return {p.stem for p in storage.list_files(storage.location(work) / "stats", "*.json")}
+
+
+def verified_parts(work: Path) -> set[str]:
+    """Committed parts whose files are still what their marker vouches for (same sizes: a file
+    truncated or removed since is redone, never reused). Sizes come from one listing per folder."""
+    work = storage.location(work)
+    sizes = {kind: {name.removesuffix(".parquet"): n for name, n in storage.list_sizes(work / kind, "*.parquet").items()}
+             for kind in ("kept", "dropped")}
+    ok = set()
+    for st in load_part_stats(work):
+        if all(sizes[kind].get(st.part) == rec.get("bytes") for kind, rec in st.files.items()):
+            ok.add(st.part)
+    return ok
 
 
 def load_part_stats(work: Path) -> list[PartStats]:

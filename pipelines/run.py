@@ -48,6 +48,20 @@ def _chain_hash(prev: str, cfg: Config, stage: Stage) -> str:
     return h.hexdigest()
 
 
+def _outputs(work: Path) -> dict[str, int]:
+    """Every file a finished stage leaves (its size), recorded in its marker."""
+    return {k: v for k, v in sorted(storage.tree_sizes(work).items()) if k not in ("_SUCCESS.json", "_CONFIG.json")}
+
+
+def _changed_outputs(work: Path, recorded: dict[str, int] | None) -> list[str]:
+    """Recorded outputs that are missing or have another size now (markers older than this check
+    record none: nothing to compare)."""
+    if not recorded:
+        return []
+    now = storage.tree_sizes(work)
+    return [k for k, n in recorded.items() if now.get(k) != n]
+
+
 def _extend_hash(h: str, items: list[str]) -> str:
     return hashlib.sha256(json.dumps([h, items]).encode()).hexdigest()
 
@@ -130,11 +144,16 @@ class Pipeline:
         marker = work / "_SUCCESS.json"
         if storage.exists(marker):
             done = storage.read_json(marker)
-            if done.get("hash") == stage_hash:
+            changed = _changed_outputs(work, done.get("files"))
+            if done.get("hash") == stage_hash and not changed:
                 log(f"[dim]{stage.name}: up to date, skipped (delete {marker} to redo)")
                 res = done["result"]
                 return StageResult(stats=PartStats.from_json(res["stats"]),
                                    parts=[PartStats.from_json(p) for p in res["parts"]], extra=res["extra"])
+            if changed:  # a marker never vouches for a truncated or missing output: redo what broke
+                log(f"[yellow]{stage.name}: {len(changed)} outputs changed since the stage finished "
+                    f"(e.g. {changed[0]}): redoing them")
+                storage.remove_tree(marker)
         cfg_file = work / "_CONFIG.json"
         if storage.exists(work) and (not storage.exists(cfg_file) or storage.read_json(cfg_file).get("hash") != config_hash):
             storage.remove_tree(work)  # config changed: this stage's old outputs are invalid
@@ -148,7 +167,7 @@ class Pipeline:
         result.stats.seconds = time.perf_counter() - t0
         result.stats.part = stage.name
         result.stats.check()
-        atomic_write_json(marker, {"hash": stage_hash, "result": {
+        atomic_write_json(marker, {"hash": stage_hash, "files": _outputs(work), "result": {
             "stats": result.stats.to_json(), "parts": [p.to_json() for p in result.parts], "extra": result.extra}})
         return result
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from pipelines import storage
 from pipelines.config import Config
-from pipelines.parts import PartStats, done_parts, load_part_stats
+from pipelines.parts import PartStats, load_part_stats, verified_parts
 from pipelines.step import PartTask, Step, StepPartTask
 
 
@@ -47,7 +47,7 @@ class StageContext:
         from pipelines.runner import map_parts
 
         work = work or self.work
-        done = done_parts(work)
+        done = verified_parts(work)
         todo = [s for s in specs if s["part"] not in done]
         map_parts(factory, todo, label=label, workers=self.workers, cpus=cpus, gpus=gpus, unit=unit)
         wanted = {s["part"] for s in specs}

@@ -17,6 +17,9 @@ trust only parts whose marker exists (`pipelines.parts.kept_parts`).
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -81,31 +84,63 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+class _HashingWriter(io.RawIOBase):
+    """Counts and hashes the bytes on their way to the file, so a commit can record what it wrote
+    (size and sha256) without reading it back."""
+
+    def __init__(self, raw: IO[bytes]):
+        self.raw = raw
+        self.sha = hashlib.sha256()
+        self.nbytes = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        n = self.raw.write(b)
+        n = len(b) if n is None else n
+        self.sha.update(memoryview(b)[:n])
+        self.nbytes += n
+        return n
+
+    def tell(self) -> int:
+        return self.nbytes
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
 class PendingFile:
     """A file being written that becomes visible, complete, at `commit()` and never if `abort()`ed.
-    `durable` fsyncs on POSIX (parts and markers need it; scratch files do not)."""
+    `durable` fsyncs on POSIX (parts and markers need it; scratch files do not). After `commit()`,
+    `record` is {"bytes", "sha256"} of what was written, for the marker that vouches for it."""
 
     def __init__(self, path: str | os.PathLike, *, durable: bool = True):
         self.path = location(path)
         self.durable = durable
         self.remote = is_remote(self.path)
+        self.record: dict[str, Any] = {}
         if self.remote:
             fs, key = _fs_path(self.path)
-            self.file: IO[bytes] = fs.open(key, "wb")
+            self._raw: IO[bytes] = fs.open(key, "wb")
             self._tmp = None
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._tmp = _temp_name(self.path)
-            self.file = open(self._tmp, "wb")
+            self._raw = open(self._tmp, "wb")
+        self.file = _HashingWriter(self._raw)
 
     def commit(self) -> None:
+        self.record = {"bytes": self.file.nbytes, "sha256": self.file.sha.hexdigest()}
         if self.remote:
-            self.file.close()  # the PUT (or the multipart upload's completion) happens here
+            self._raw.close()  # the PUT (or the multipart upload's completion) happens here
             return
-        self.file.flush()
+        self._raw.flush()
         if self.durable:
-            os.fsync(self.file.fileno())
-        self.file.close()
+            os.fsync(self._raw.fileno())
+        self._raw.close()
+        if os.path.getsize(self._tmp) != self.record["bytes"]:  # never vouch for a short file
+            raise OSError(errno.EIO, f"{self.path}: wrote {os.path.getsize(self._tmp)} of {self.record['bytes']} bytes")
         os.replace(self._tmp, self.path)
         if self.durable:
             fsync_dir(self.path.parent)
@@ -113,12 +148,12 @@ class PendingFile:
     def abort(self) -> None:
         if self.remote:
             with contextlib.suppress(Exception):
-                if hasattr(self.file, "discard"):
-                    self.file.discard()  # fsspec: drop the buffered/multipart upload, write nothing
-                self.file.closed = True  # so that garbage collection does not close() = upload it
+                if hasattr(self._raw, "discard"):
+                    self._raw.discard()  # fsspec: drop the buffered/multipart upload, write nothing
+                self._raw.closed = True  # so that garbage collection does not close() = upload it
             return
         with contextlib.suppress(OSError):
-            self.file.close()
+            self._raw.close()
         with contextlib.suppress(OSError):
             os.unlink(self._tmp)
 
@@ -208,6 +243,51 @@ def list_files(folder: str | os.PathLike, pattern: str = "*") -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(folder.glob(pattern), key=lambda p: p.name)
+
+
+def list_sizes(folder: str | os.PathLike, pattern: str = "*") -> dict[str, int]:
+    """{file name: size} of a folder's files matching a glob, from one listing."""
+    folder = location(folder)
+    import fnmatch
+
+    if is_remote(folder):
+        fs, key = _fs_path(folder)
+        try:
+            infos = fs.ls(key, detail=True, refresh=True)
+        except FileNotFoundError:
+            return {}
+        return {i["name"].rsplit("/", 1)[-1]: int(i.get("size") or 0) for i in infos
+                if i.get("type") == "file" and fnmatch.fnmatch(i["name"].rsplit("/", 1)[-1], pattern)}
+    if not folder.is_dir():
+        return {}
+    out = {}
+    with os.scandir(folder) as it:
+        for e in it:
+            if e.is_file() and fnmatch.fnmatch(e.name, pattern):
+                out[e.name] = e.stat().st_size
+    return out
+
+
+def tree_sizes(folder: str | os.PathLike) -> dict[str, int]:
+    """{path relative to folder: size} of every file below it (temporaries excluded)."""
+    folder = location(folder)
+    if is_remote(folder):
+        fs, key = _fs_path(folder)
+        fs.invalidate_cache()
+        try:
+            found = fs.find(key, detail=True)
+        except FileNotFoundError:
+            return {}
+        n = len(key.rstrip("/")) + 1
+        return {name[n:]: int(i.get("size") or 0) for name, i in found.items() if i.get("type") == "file"}
+    out = {}
+    for dirpath, _dirs, files in os.walk(folder):
+        for f in files:
+            if ".tmp-" in f:
+                continue
+            p = os.path.join(dirpath, f)
+            out[os.path.relpath(p, folder)] = os.path.getsize(p)
+    return out
 
 
 def exists(path: str | os.PathLike) -> bool:
