@@ -1,17 +1,36 @@
 """`encyclopedia` sources: MediaWiki XML export dumps (`.xml`, `.xml.bz2`, `.xml.gz`).
 
-Streamed through an lxml pull parser on `{*}page` (any export-schema version), each page cleared
-after use, so memory is one page. Per page: namespace != 0 -> Drop("non_article_namespace"),
-redirect -> Drop("redirect"), no revision text -> Drop("malformed_page"); otherwise the wikitext
-is rendered to plain prose (pipelines/sources/wikitext.py: refs, templates, tables, media and
-category links, trailing References / External links / See also ... sections removed; options in
-`read.encyclopedia`). A cut or malformed file yields the pages parsed before the fault, then one
-Drop ("truncated_bz2", "truncated_gzip", "malformed_xml", ...).
+The decompressed stream is cut into pages at the byte level (`<page>` ... `</page>`: in a dump's
+XML a `<` in text is always `&lt;`, so these tags cannot occur inside a page's text) and each page
+is parsed on its own by lxml, so memory is one page and a damaged page costs that page only:
+reading resynchronises at the next `<page>`. Per page: namespace != 0 -> Drop("non_article_namespace"),
+redirect -> Drop("redirect"), no revision text -> Drop("malformed_page"); otherwise the wikitext is
+rendered to plain prose (pipelines/sources/wikitext.py: refs, templates, tables, media and category
+links, trailing References / External links / See also ... sections removed; options in
+`read.encyclopedia`).
+
+A damaged page is one Drop, whose meta holds `offset` (its byte offset in the decompressed stream,
+in UTF-8 bytes for a file transcoded from another encoding), the `title` and `page_id` when they can
+still be read, and `error`:
+
+    nul_byte          the page holds a NUL byte (no XML document may)
+    invalid_utf8      the page's bytes are not UTF-8
+    malformed_xml     the page's XML does not parse, or a page is not closed before the next
+                      `<page>` (or the end of a complete file), or a `</page>` has no `<page>`
+    truncated_xml     the stream ends inside a page or before `</mediawiki>` (plain or cleanly
+                      ended compressed stream); a cut or corrupt compressed stream is named by
+                      pipelines.sources.compression ("truncated_bz2", "corrupt_gzip", ...)
+
+A file in another encoding (UTF-16 with a byte-order mark, as gensim's bgwiki test dump, or an
+encoding named by the XML declaration) is transcoded to UTF-8 chunk by chunk first.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+import codecs
+import html
+import re
+from typing import IO, Iterator
 
 from lxml import etree
 
@@ -22,6 +41,18 @@ from pipelines.sources.reader_config import EncyclopediaConfig
 from pipelines.sources.wikitext import wikitext_to_text
 
 _CHUNK = 1 << 16
+# A page's start or end tag (the lookahead keeps `<pages>` out). A tag cut by a chunk boundary is
+# found once the next chunk is in: the search restarts _TAG_LEN bytes before the buffer's end.
+_TAG = re.compile(rb"<(/?)page(?=[\s>])")
+_TAG_LEN = len(b"</page ")
+_ROOT_END = re.compile(rb"</(?:[\w.-]+:)?mediawiki\s*>")
+_MAX_GAP = 1 << 16  # bytes kept between pages: the provenance of a page whose start tag is broken
+_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+_TITLE = re.compile(rb"<title>([^<]{0,2000})</title>")
+_PAGE_ID = re.compile(rb"<id>\s*(\d{1,20})\s*</id>")
+_PROVENANCE_BYTES = 1 << 16  # a damaged page's title and id are looked for in its first bytes
 
 
 def _child(el: etree._Element, name: str) -> etree._Element | None:
@@ -52,43 +83,143 @@ def _page(page: etree._Element, cfg: EncyclopediaConfig, sections: list[str]) ->
     return Doc(text=text, meta=meta)
 
 
-def _free(page: etree._Element) -> None:
-    """Drop a processed page and its processed siblings, so memory stays at one page."""
-    page.clear()
-    parent = page.getparent()
-    while parent is not None and page.getprevious() is not None:
-        del parent[0]
+def _damage(reason: str, offset: int, data: bytes | bytearray, error: str) -> Drop:
+    """A Drop for damaged page bytes, with what can still be read of the page's identity."""
+    head = bytes(data[:_PROVENANCE_BYTES])
+    meta: dict = {"offset": offset, "error": error[:300]}
+    for key, pattern in (("title", _TITLE), ("page_id", _PAGE_ID)):
+        m = pattern.search(head)
+        if m:
+            meta[key] = html.unescape(m.group(1).decode("utf-8", errors="replace")).replace("\x00", "\ufffd").strip()
+    return Drop(reason, meta=meta)
+
+
+def _parse(data: bytes, offset: int, parser: etree.XMLParser, cfg: EncyclopediaConfig,
+           sections: list[str]) -> Record:
+    try:
+        page = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        if b"\x00" in data:
+            return _damage("nul_byte", offset, data, f"NUL byte at offset {offset + data.index(0)}")
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return _damage("invalid_utf8", offset, data, f"{bad.reason} at offset {offset + bad.start}")
+        return _damage("malformed_xml", offset, data, str(exc))
+    return _page(page, cfg, sections)
+
+
+def _utf8_chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """The stream's bytes in chunks, transcoded to UTF-8 when a byte-order mark or the XML
+    declaration names another encoding."""
+    read = getattr(stream, "read1", stream.read)
+    first = read(_CHUNK)
+    encoding = next((name for bom, name in _BOMS if first.startswith(bom)), None)
+    if encoding is None and (m := _DECL.match(first)):
+        try:
+            encoding = codecs.lookup(m.group(1).decode("ascii")).name
+        except LookupError:
+            encoding = None  # an unknown name: read as UTF-8, and a page that is not says so
+        if encoding in ("utf-8", "ascii", "utf-16", "utf-16-le", "utf-16-be", "utf-32"):
+            encoding = None  # UTF-8 as is; a UTF-16/32 file without a BOM cannot declare itself in ASCII
+    if encoding is None:
+        chunk = first
+        while chunk:
+            yield chunk
+            chunk = read(_CHUNK)
+        return
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    chunk = first
+    while chunk:
+        yield decoder.decode(chunk).encode("utf-8")
+        chunk = read(_CHUNK)
+    yield decoder.decode(b"", final=True).encode("utf-8")
+
+
+def _split(chunks: Iterator[bytes]) -> Iterator[tuple[str, int, bytes]]:
+    """(kind, offset, bytes) in stream order. kind: 'page' (start to end tag), 'unclosed' (a page
+    start followed by another start), 'orphan_end' (an end tag after no start: the bytes since the
+    previous page), then one 'open_at_end' (a page the stream ended in) or 'tail' (after the last
+    page). Offsets count the bytes before, from the stream's start."""
+    buf = bytearray()
+    base = 0  # stream offset of buf[0]
+    start = -1  # buf index of the open page's start tag; -1: between pages
+    gap = 0  # buf index where the bytes between pages begin
+    scan = 0  # buf index where the next tag search begins
+    eof = False
+    while True:
+        m = _TAG.search(buf, scan)
+        if m is not None and m.group(1):  # an end tag: up to its '>'
+            gt = buf.find(b">", m.end())
+            if gt < 0 and not eof:
+                m = None  # the rest of the tag is still to come
+        if m is None:
+            if eof:
+                if start >= 0:
+                    yield "open_at_end", base + start, bytes(buf[start:])
+                else:
+                    yield "tail", base + gap, bytes(buf[gap:])
+                return
+            # keep the open page, or a bounded tail of the bytes between pages
+            keep = start if start >= 0 else max(gap, len(buf) - _MAX_GAP)
+            if start < 0:
+                gap = keep
+            scan = max(scan, len(buf) - _TAG_LEN)
+            if keep > _CHUNK:
+                del buf[:keep]
+                base += keep
+                scan -= keep
+                gap -= keep
+                if start >= 0:
+                    start -= keep
+            chunk = next(chunks, b"")
+            if chunk:
+                buf += chunk
+            else:
+                eof = True
+            continue
+        if not m.group(1):  # a start tag
+            if start >= 0:
+                yield "unclosed", base + start, bytes(buf[start:m.start()])
+            start, scan = m.start(), m.end()
+            continue
+        end = (gt + 1) if gt >= 0 else len(buf)
+        if start >= 0:
+            yield "page", base + start, bytes(memoryview(buf)[start:end])  # one copy, not two
+        else:
+            yield "orphan_end", base + gap, bytes(buf[gap:end])
+        start, gap, scan = -1, end, end
 
 
 def read_encyclopedia(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
-    # A pull parser fed chunk by chunk (rather than iterparse reading the stream itself): every page
-    # completed before a stream error or a syntax error has been handed out when the error comes.
     # huge_tree: one page can exceed libxml2's 10 MB text-node limit.
-    parser = etree.XMLPullParser(events=("end",), tag="{*}page", huge_tree=True, resolve_entities=False,
-                                 no_network=True)
-    any_byte = any_page = False
+    parser = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
     sections = [name for names in cfg.encyclopedia.drop_sections.values() for name in names]
+    any_page = False
+    done = 0  # stream offset after the last page or damage: where a stream error begins
     try:
         with open_decompressed(path) as stream:
-            read = getattr(stream, "read1", stream.read)
-            while chunk := read(_CHUNK):
-                any_byte = True
-                try:
-                    parser.feed(chunk)
-                finally:
-                    for _, page in parser.read_events():
-                        any_page = True
-                        yield _page(page, cfg.encyclopedia, sections)
-                        _free(page)
-            if not any_byte:
-                yield Drop("empty_file")
-                return
-            parser.close()
-    except etree.XMLSyntaxError:
-        yield Drop("malformed_xml")
-        return
+            for kind, offset, data in _split(_utf8_chunks(stream)):
+                if kind == "page":
+                    yield _parse(data, offset, parser, cfg.encyclopedia, sections)
+                elif kind == "unclosed":
+                    yield _damage("malformed_xml", offset, data, "page not closed before the next <page>")
+                elif kind == "orphan_end":
+                    yield _damage("malformed_xml", offset, data, "</page> without a <page> (a broken start tag)")
+                elif kind == "open_at_end":
+                    if _ROOT_END.search(data):
+                        yield _damage("malformed_xml", offset, data, "page not closed before </mediawiki>")
+                    else:
+                        yield _damage("truncated_xml", offset, data, "the stream ends inside a page")
+                    return
+                else:  # the bytes after the last page
+                    if offset + len(data) == 0:
+                        yield Drop("empty_file")
+                    elif not any_page:
+                        yield Drop("no_pages")
+                    elif not _ROOT_END.search(data):
+                        yield Drop("truncated_xml", meta={"offset": offset, "error": "no </mediawiki> at the end"})
+                    return
+                any_page, done = True, offset + len(data)
     except STREAM_ERRORS as exc:
-        yield Drop(stream_error_reason(path, exc))
-        return
-    if not any_page:
-        yield Drop("no_pages")
+        yield Drop(stream_error_reason(path, exc), meta={"offset": done})

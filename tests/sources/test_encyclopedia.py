@@ -95,7 +95,7 @@ def test_truncated_gzip_and_plain_xml(tmp_path):
     plain = write_wiki(tmp_path / "full.xml", pages).read_text()
     (tmp_path / "cut.xml").write_text(plain[: len(plain) // 2])
     out = _read(tmp_path / "cut.xml")
-    assert out[-1].reason == "malformed_xml" and len(out) > 5
+    assert out[-1].reason == "truncated_xml" and len(out) > 5  # a cut plain file: named as a cut
     assert [d.meta["title"] for d in out[:-1]] == [f"P{i}" for i in range(1, len(out))]
 
 
