@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+import pyarrow as pa
 import xxhash
 
 from filters.base import Filter, FilterDoc, Verdict
@@ -142,41 +142,115 @@ def hashed_sample(items: Iterable[tuple[str, str]], n: int, seed: int, salt: str
     return [(i, t) for _, i, t in sorted(heap, key=lambda e: (-e[0], e[1]))]
 
 
-def iter_part_docs(parts: Sequence[Path], sources: frozenset[str], clean: Callable[[str, str, str], str | None],
-                   max_chars: int, select: Callable[[str], bool] | None = None) -> Iterable[tuple[str, str]]:
-    """(id, cleaned text) of the documents in `parts` (named SOURCE-NNNNN) of the given sources.
-    `clean(id, source, text)` applies the step's transforms (None: nothing left); `select(id)`,
-    when given, picks the documents to clean (the others are skipped unread)."""
-    import pyarrow.parquet as pq
+# The training sample, taken by the workers: each part's documents whose hash of (seed, salt, id)
+# is below the class's threshold are cleaned there and written as a small file; the driver reads
+# those files one at a time into `hashed_sample` (n documents a class). A threshold of about
+# 2n / documents gives ~2n candidates a class whatever the corpus size, so the driver's share is
+# bounded by 2n x `max_chars` characters; the result is exactly `hashed_sample` over every
+# cleaned document (n smallest hashes), with a raised threshold when cleaning emptied too many.
 
-    for p in parts:
-        source = p.stem.rsplit("-", 1)[0]
-        if source not in sources:
-            continue
-        for rb in pq.ParquetFile(p).iter_batches(columns=["id", "text"], batch_size=1000):
+SAMPLE_SCHEMA = pa.schema([("salt", pa.string()), ("id", pa.string()), ("text", pa.string())])
+
+
+class SamplePartTask:
+    """One part's training candidates: spec = {"part", "input", "source", "classes": [[salt,
+    below], ...]} -> `WORK/sample/PART.parquet` (salt, id, cleaned text cut to `max_chars`, the
+    most the classifier reads) and the marker `WORK/stats/PART.json`. `clean(id, source, text)`
+    applies the filter step's transforms (None: nothing left)."""
+
+    def __init__(self, work: str | Path, clean: Callable[[str, str, str], str | None], max_chars: int, seed: int,
+                 batch_rows: int = 1000):
+        from pipelines.step import Resources
+
+        self.work, self.clean, self.max_chars, self.seed, self.batch_rows = Path(work), clean, max_chars, seed, batch_rows
+        self.resources = Resources()
+
+    def setup(self) -> None:
+        pass
+
+    def run(self, spec: dict) -> dict:
+        import pyarrow.parquet as pq
+
+        from pipelines.parts import PartStats, atomic_write_bytes, atomic_write_json
+
+        stats = PartStats(part=spec["part"], source=spec["source"])
+        salts, ids_out, texts = [], [], []
+        for rb in pq.ParquetFile(spec["input"]).iter_batches(columns=["id", "text"], batch_size=self.batch_rows):
             ids = rb.column(0).to_pylist()
-            picked = range(len(ids)) if select is None else [k for k, i in enumerate(ids) if select(i)]
-            for k, text in zip(picked, rb.column(1).take(list(picked)).to_pylist() if picked else []):
-                cleaned = clean(ids[k], source, text[: max_chars * 2])
-                if cleaned:
-                    yield ids[k], cleaned
+            stats.docs_in += len(ids)
+            for salt, below in spec["classes"]:
+                picked = [k for k, i in enumerate(ids) if below >= 1 or hash_unit(self.seed, i, salt) < below]
+                if not picked:
+                    continue
+                for k, text in zip(picked, rb.column(1).take(picked).to_pylist()):
+                    cleaned = self.clean(ids[k], spec["source"], text[: self.max_chars * 2])
+                    if cleaned:
+                        salts.append(salt)
+                        ids_out.append(ids[k])
+                        texts.append(cleaned[: self.max_chars])
+                        stats.bytes_out += len(texts[-1])
+        table = pa.table({"salt": salts, "id": ids_out, "text": texts}, schema=SAMPLE_SCHEMA)
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="zstd")
+        atomic_write_bytes(self.work / "sample" / f"{spec['part']}.parquet", sink.getvalue().to_pybytes())
+        stats.docs_out = table.num_rows
+        stats.dropped["not_sampled"] = stats.docs_in - stats.docs_out  # keeps docs_in = out + dropped
+        atomic_write_json(self.work / "stats" / f"{spec['part']}.json", stats.to_json())
+        return stats.to_json()
 
 
-def sample_part_docs(parts: Sequence[Path], sources: frozenset[str], clean: Callable[[str, str, str], str | None],
-                     max_chars: int, n: int, seed: int, salt: str) -> list[tuple[str, str]]:
-    """`hashed_sample(iter_part_docs(...), n, seed, salt)`, cleaning only the documents whose hash
-    is below about 2n / documents (the sample's n smallest hashes are among them unless cleaning
-    empties most of them; then a second pass over all)."""
+def iter_sample_files(files: Sequence[Path], salt: str) -> Iterable[tuple[str, str]]:
+    """(id, text) of one class from the workers' sample files, one file in memory at a time."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    total = sum(pq.ParquetFile(p).metadata.num_rows for p in parts if p.stem.rsplit("-", 1)[0] in sources)
-    below = min(1.0, 2.0 * n / total) if total else 1.0
-    sample = hashed_sample(iter_part_docs(parts, sources, clean, max_chars,
-                                          None if below >= 1 else lambda i: hash_unit(seed, i, salt) < below),
-                           n, seed, salt)
-    if len(sample) < n and below < 1:
-        sample = hashed_sample(iter_part_docs(parts, sources, clean, max_chars), n, seed, salt)
-    return sample
+    for f in files:
+        t = pq.read_table(f)
+        t = t.filter(pc.equal(t.column("salt"), salt))
+        yield from zip(t.column("id").to_pylist(), t.column("text").to_pylist())
+
+
+# (sample work folder, specs) -> the sample files of those specs: the caller runs the tasks
+# (the stage on its workers through `ctx.map_parts`, `grist quality train` in process).
+SampleRound = Callable[[str, list[dict]], list[Path]]
+
+
+def sample_classes(parts: Sequence[Path], classes: dict[str, frozenset[str]], n: int, seed: int,
+                   run_round: SampleRound) -> dict[str, list[tuple[str, str]]]:
+    """`hashed_sample(every cleaned document of the class's sources, n, seed, salt)` per class
+    (salt -> sources) over parts named SOURCE-NNNNN, with the cleaning on the workers: one round
+    at threshold 2n / documents; for a class that came back short (cleaning emptied documents)
+    another at 4x the threshold, up to 1 (every document). A sample with n documents below a
+    threshold holds the n smallest hashes of all, so the result does not depend on the rounds."""
+    import pyarrow.parquet as pq
+
+    rows = {p: pq.ParquetFile(p).metadata.num_rows for p in parts if _source(p) in set().union(*classes.values())}
+    below = {}
+    for salt, sources in classes.items():
+        total = sum(r for p, r in rows.items() if _source(p) in sources)
+        below[salt] = min(1.0, 2.0 * n / total) if total else 1.0
+    out: dict[str, list[tuple[str, str]]] = {}
+    pending = dict(classes)
+    while pending:
+        specs = []
+        for p in sorted(rows):
+            cls = [[salt, below[salt]] for salt, srcs in sorted(pending.items()) if _source(p) in srcs]
+            if cls:
+                specs.append({"part": p.stem, "input": str(p), "source": _source(p), "size": p.stat().st_size,
+                              "classes": cls})
+        key = json.dumps(sorted([s, below[s]] for s in pending))
+        files = run_round(f"quality-sample-{xxhash.xxh64_hexdigest(key.encode())}", specs)
+        for salt in sorted(pending):
+            out[salt] = hashed_sample(iter_sample_files(files, salt), n, seed, salt)
+            if len(out[salt]) >= n or below[salt] >= 1:
+                del pending[salt]
+            else:
+                below[salt] = min(1.0, 4.0 * below[salt])
+    return out
+
+
+def _source(part: Path) -> str:
+    return part.stem.rsplit("-", 1)[0]
 
 
 def read_labelled(path: str | Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -257,8 +331,7 @@ def train_classifier(examples: list[Example], cfg: QualityConfig, seed: int, mod
     train = [e for e in examples if hash_unit(seed, e.id, "holdout") >= cfg.holdout]
     # Interleave the classes in hash order: fastText learns in file order with one thread.
     train.sort(key=lambda e: (hash_unit(seed, e.id, "order"), e.id))
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=model_path.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix="grist-quality-") as tmp:  # local scratch; the model is committed below
         train_file = Path(tmp) / "train.txt"
         tokens = [0, 0]  # per class, as fastText splits them (on whitespace)
         with open(train_file, "w", encoding="utf-8") as f:
@@ -270,7 +343,9 @@ def train_classifier(examples: list[Example], cfg: QualityConfig, seed: int, mod
         _train_fresh_process(dict(
             input=str(train_file), lr=cfg.lr, dim=cfg.dim, epoch=cfg.epoch, wordNgrams=cfg.word_ngrams,
             minCount=cfg.min_count, bucket=cfg.bucket, loss="softmax", thread=1, seed=seed, verbose=0), tmp_model)
-        os.replace(tmp_model, model_path)
+        from pipelines.parts import atomic_write_bytes
+
+        atomic_write_bytes(model_path, tmp_model.read_bytes())
     qm = QualityModel(model_path)
     metrics = {
         "docs_per_class": min(sum(e.label for e in examples), sum(not e.label for e in examples)),

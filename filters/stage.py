@@ -1,5 +1,6 @@
 """The filter stage: (1) train the quality classifier when it is on and no model is given (a
-sub-step on the driver, skipped on resume when its outputs exist), score a hashed sample of each
+sub-step: the workers take and clean a hashed sample of the positives and negatives, the driver
+gathers only that sample and trains; skipped on resume when its outputs exist), score a hashed sample of each
 scored source and check that the classifier can be trusted to delete documents
 (filters/quality_checks.py; `filters.quality.on_weak`), (2) one `FilterStep` over every part:
 lines -> PII -> language -> C4 -> Gopher quality -> Gopher repetition -> FineWeb -> quality.
@@ -8,6 +9,7 @@ lines -> PII -> language -> C4 -> Gopher quality -> Gopher repetition -> FineWeb
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,8 @@ from filters.heuristics import C4Filter, FineWebFilter, GopherQualityFilter, Gop
 from filters.language import LanguageFilter
 from filters.lines import LineCleaner
 from filters.pii import PiiScrubber
-from filters.quality import (QualityFilter, QualityModel, balanced_examples, hashed_sample, read_labelled,
-                             sample_part_docs, train_classifier)
+from filters.quality import (QualityFilter, QualityModel, SamplePartTask, SampleRound, balanced_examples,
+                             hashed_sample, read_labelled, sample_classes, train_classifier)
 from filters.quality_checks import (SourceScores, WeakClassifierError, expected_keep, sample_scores, source_line,
                                     training_line, weak_message, weak_reasons, weighted_cutoff)
 from pipelines.config import Config
@@ -181,15 +183,17 @@ class FilterStage(Stage):
             if done.get("hash") == ctx.stage_hash:
                 log("[dim]filters: quality classifier up to date, not retrained")
                 return done["metrics"]
-        metrics = train_from_parts(ctx.cfg, ctx.inputs, ctx.base_dir, path)
+        metrics = train_from_parts(ctx.cfg, ctx.inputs, ctx.base_dir, path, stage_sample_round(ctx))
         if metrics is not None:
             atomic_write_json(marker, {"hash": ctx.stage_hash, "metrics": metrics})
         return metrics
 
 
-def train_from_parts(cfg: Config, inputs: list[Path], base_dir: Path | None, path: Path) -> dict[str, Any] | None:
+def train_from_parts(cfg: Config, inputs: list[Path], base_dir: Path | None, path: Path,
+                     run_round: SampleRound | None = None) -> dict[str, Any] | None:
     """Train the classifier a run of `cfg` trains, on the read stage's parts `inputs` (or on
-    `filters.quality.labelled`), into `path`; its metrics, or None without positives or negatives."""
+    `filters.quality.labelled`), into `path`; its metrics, or None without positives or negatives.
+    The sample is taken and cleaned by `run_round` (the stage's workers; default: in process)."""
     qc = cfg.filters.quality
     if qc.labelled:
         pos, neg = read_labelled(_resolve_path(qc.labelled, base_dir))
@@ -199,15 +203,56 @@ def train_from_parts(cfg: Config, inputs: list[Path], base_dir: Path | None, pat
     else:
         positives = resolve_sources(cfg, qc.positives, "positives")
         negatives = resolve_sources(cfg, qc.negatives, "negatives")
-        clean = _cleaner(cfg)
-        pos = sample_part_docs(inputs, frozenset(positives), clean, qc.max_chars, qc.max_per_class, cfg.seed, "quality-pos")
-        neg = sample_part_docs(inputs, frozenset(negatives), clean, qc.max_chars, qc.max_per_class, cfg.seed, "quality-neg")
+        if run_round is None:
+            with tempfile.TemporaryDirectory(prefix="grist-quality-sample-") as tmp:
+                picked = sample_classes(inputs, {"quality-pos": frozenset(positives), "quality-neg": frozenset(negatives)},
+                                        qc.max_per_class, cfg.seed, local_sample_round(cfg, Path(tmp)))
+        else:
+            picked = sample_classes(inputs, {"quality-pos": frozenset(positives), "quality-neg": frozenset(negatives)},
+                                    qc.max_per_class, cfg.seed, run_round)
+        pos, neg = picked["quality-pos"], picked["quality-neg"]
     if not pos or not neg:
         return None
     log(f"filters: training the quality classifier on {min(len(pos), len(neg))} documents per class")
     metrics = train_classifier(balanced_examples(pos, neg, qc.max_per_class), qc, cfg.seed, path)
     metrics.update(positives=positives, negatives=negatives)
     return metrics
+
+
+@dataclass
+class SampleTaskFactory:
+    """Picklable: each actor builds the step's transforms for the training sample."""
+
+    cfg: Config
+    work: str
+
+    def __call__(self) -> SamplePartTask:
+        return SamplePartTask(self.work, _cleaner(self.cfg), self.cfg.filters.quality.max_chars, self.cfg.seed)
+
+
+def stage_sample_round(ctx: StageContext) -> SampleRound:
+    """The training sample's rounds on the stage's workers, under the stage's folder (a resumed
+    run keeps the committed parts of a round)."""
+
+    def run_round(name: str, specs: list[dict]) -> list[Path]:
+        work = ctx.work / name
+        ctx.map_parts(SampleTaskFactory(ctx.cfg, str(work)), specs, label="quality sample", work=work)
+        return [work / "sample" / f"{sp['part']}.parquet" for sp in specs]
+
+    return run_round
+
+
+def local_sample_round(cfg: Config, root: Path) -> SampleRound:
+    """The same rounds in this process (`grist quality train`, outside a run)."""
+
+    def run_round(name: str, specs: list[dict]) -> list[Path]:
+        work = root / name
+        task = SampleTaskFactory(cfg, str(work))()
+        for sp in specs:
+            task.run(sp)
+        return [work / "sample" / f"{sp['part']}.parquet" for sp in specs]
+
+    return run_round
 
 
 def score_sources(cfg: Config, inputs: list[Path], setup: QualitySetup, examples: int = 0) -> dict[str, SourceScores]:
