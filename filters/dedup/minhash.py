@@ -17,14 +17,26 @@ import hashlib
 
 import numpy as np
 import xxhash
-from datasketch import MinHash
-from datasketch.minhash import _fmix  # datasketch's own pre-mix, so "affine32" values match bit for bit
 
 from filters.dedup.config import MinHashConfig
 from filters.dedup.exact import shingle_text
 from filters.text import cjk_count
 
 _MERSENNE = np.uint64((1 << 61) - 1)
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+
+
+def _fmix(hv: np.ndarray) -> np.ndarray:
+    """datasketch's `_fmix(hv, 32)` (murmur3's 32-bit finaliser), its pre-mix for "affine32": copied
+    so that workers need not import datasketch (1.5 s with its scipy imports on a loaded machine);
+    tests/dedup/test_minhash.py checks signatures against datasketch itself."""
+    s1, m1, s2, m2, s3 = _FMIX32
+    hv = hv ^ (hv >> s1)
+    hv = hv * m1
+    hv = hv ^ (hv >> s2)
+    hv = hv * m2
+    return hv ^ (hv >> s3)
+
 _MAX32 = np.uint64((1 << 32) - 1)
 # Shingles per permutation chunk: 4096 x 128 x 4 bytes = 2 MB stays in L2/L3; one big matrix
 # per document batch was 25x slower per document.
@@ -134,14 +146,26 @@ def xxh64_hashes(buf: bytes, starts: list[int], ends: list[int], seed: int = 0) 
     return np.fromiter((h(buf[s:e], seed) for s, e in zip(starts, ends)), np.uint64, len(starts))
 
 
-class MinHasher:
-    """Signatures of shingle-hash arrays, equal to datasketch's for the same num_perm/seed/scheme."""
+def minhash_params(num_perm: int = 128, seed: int = 1, scheme: str = "affine32") -> dict[str, list[int]]:
+    """datasketch's permutation parameters and empty signature (plain lists: they ship in a plan)."""
+    from datasketch import MinHash
 
-    def __init__(self, num_perm: int = 128, seed: int = 1, scheme: str = "affine32"):
-        ref = MinHash(num_perm=num_perm, seed=seed, scheme=scheme)
+    ref = MinHash(num_perm=num_perm, seed=seed, scheme=scheme)
+    a, b = (np.asarray(p) for p in ref.permutations)
+    return {"a": a.tolist(), "b": b.tolist(), "empty": ref.hashvalues.tolist(), "dtype": str(ref.hashvalues.dtype)}
+
+
+class MinHasher:
+    """Signatures of shingle-hash arrays, equal to datasketch's for the same num_perm/seed/scheme.
+    `params` (from `minhash_params`, computed once on the driver) spares the datasketch import."""
+
+    def __init__(self, num_perm: int = 128, seed: int = 1, scheme: str = "affine32", params: dict | None = None):
+        params = params or minhash_params(num_perm, seed, scheme)
         self.scheme = scheme
-        self.a, self.b = (np.asarray(p) for p in ref.permutations)
-        self.empty = ref.hashvalues.copy()
+        dtype = np.uint64 if scheme == "legacy" else np.dtype(params["dtype"])
+        self.a = np.asarray(params["a"], dtype)
+        self.b = np.asarray(params["b"], dtype)
+        self.empty = np.asarray(params["empty"], np.dtype(params["dtype"]))
 
     def signature(self, hv: np.ndarray) -> np.ndarray:
         """MinHash of the gram hashes `hv` (uint32); empty input gives datasketch's empty value."""
@@ -154,7 +178,7 @@ class MinHasher:
                 phv %= _MERSENNE
                 phv &= _MAX32
             else:
-                phv = np.multiply.outer(_fmix(chunk, 32), self.a)
+                phv = np.multiply.outer(_fmix(chunk), self.a)
                 phv += self.b
             np.minimum(out, phv.min(axis=0), out=out)
         return out

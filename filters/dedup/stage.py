@@ -34,7 +34,7 @@ import pyarrow as pa
 from filters.dedup import components as cc
 from filters.dedup.config import DedupConfig
 from filters.dedup.exact import EXACT_SEED, exact_key, normalize
-from filters.dedup.minhash import MinHasher, Shingler, band_keys, gram_hashes, resolve_bands
+from filters.dedup.minhash import MinHasher, Shingler, band_keys, gram_hashes, minhash_params, resolve_bands
 from pipelines.document import DROP_REASON, DUPLICATE_OF
 from pipelines import storage
 from pipelines.parts import PartStats, atomic_write_json, done_parts, load_part_stats
@@ -60,19 +60,24 @@ class ScanPartTask:
 
         m = self.cfg.minhash
         self.shingler = Shingler(m)
-        self.hasher = MinHasher(m.num_perm, m.seed, m.scheme) if m.enabled else None
+        self.hasher = MinHasher(m.num_perm, m.seed, m.scheme, self.plan.get("minhash")) if m.enabled else None
         d = self.cfg.decontam
         self.evals = EvalIndex(d, self.shingler, self.base_dir) if d.enabled and d.eval_sets else None
 
     def run(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """spec: a chunk of a part (`part` = chunk name, `row_groups` = [lo, hi) or null for all,
+        `row0` = the part row of its first document)."""
         part, n = spec["part"], self.plan["buckets"]
         stats = PartStats(part=part, source=spec["source"])
         acc: dict[str, list] = {"bands": [], "nodes": [], "contam_ids": [], "contam_reasons": []}
-        row0 = 0
-        for rb in storage.parquet_file(spec["input"]).iter_batches(batch_size=self.batch_rows):
+        row0 = spec.get("row0", 0)
+        rg = spec.get("row_groups")
+        pf = storage.parquet_file(spec["input"])
+        for rb in pf.iter_batches(batch_size=self.batch_rows, row_groups=list(range(*rg)) if rg else None):
             self._batch(pa.Table.from_batches([rb]), spec["index"], row0, acc)
             row0 += rb.num_rows
-        stats.docs_in = stats.docs_out = row0
+            stats.docs_in += rb.num_rows
+        stats.docs_out = stats.docs_in
         bands = pa.concat_tables(acc["bands"]) if acc["bands"] else cc.BAND_SCHEMA.empty_table()
         nodes = pa.concat_tables(acc["nodes"]) if acc["nodes"] else cc.NODE_SCHEMA.empty_table()
         cc.write_by_dest(self.work / "bands" / f"{part}.parquet", bands,
@@ -156,8 +161,9 @@ class ApplyPartTask:
 
     resources = Resources(cpus=1)
 
-    def __init__(self, work: Path, batch_rows: int, decide_files: list[str]):
+    def __init__(self, work: Path, batch_rows: int, decide_files: list[str], chunks: dict[str, list[str]]):
         self.work, self.batch_rows, self.decide_files = storage.location(work), batch_rows, decide_files
+        self.chunks = chunks  # part -> its scan chunk names
 
     def setup(self) -> None:
         pass
@@ -167,10 +173,9 @@ class ApplyPartTask:
         if self.decide_files:
             t = cc.part_decisions(self.decide_files, spec["index"])
             decisions.update(zip(t["id"].to_pylist(), zip(t["reason"].to_pylist(), t["duplicate_of"].to_pylist())))
-        contam = self.work / "scan" / "contam" / f"{spec['part']}.parquet"
-        if storage.exists(contam):
-            t = cc.read_dest([contam], None, CONTAM_SCHEMA)
-            decisions.update((i, (r, None)) for i, r in zip(t["id"].to_pylist(), t["reason"].to_pylist()))
+        contam = [self.work / "scan" / "contam" / f"{c}.parquet" for c in self.chunks[spec["part"]]]
+        t = cc.read_dest(contam, None, CONTAM_SCHEMA)
+        decisions.update((i, (r, None)) for i, r in zip(t["id"].to_pylist(), t["reason"].to_pylist()))
         return StepPartTask(DecisionStep(decisions), STAGE, self.work, self.batch_rows).run(spec)
 
 
@@ -227,6 +232,28 @@ def run_round(label: str, fn: str, specs: list[dict[str, Any]], folder: Path, wo
     return [results[s["name"]] for s in specs]
 
 
+def _scan_chunks(specs: list[dict[str, Any]], tasks: int, min_rows: int = 256) -> dict[str, list[list[int]]]:
+    """Fewer parts than `tasks` (a small corpus, or one big part per source): split parts into
+    chunks of whole row groups, [lo, hi, first row], so that every worker scans; parts not named
+    are scanned whole. Many parts: nothing to split, and no footer is read."""
+    if len(specs) >= tasks:
+        return {}
+    groups = {s["part"]: [m.row_group(i).num_rows for m in [storage.parquet_file(s["input"]).metadata]
+                          for i in range(m.num_row_groups)] for s in specs}
+    target = max(min_rows, -(-sum(map(sum, groups.values())) // tasks))
+    out: dict[str, list[list[int]]] = {}
+    for part, rows in groups.items():
+        chunks, lo, row0, acc = [], 0, 0, 0
+        for i, r in enumerate(rows):
+            acc += r
+            if acc >= target or i == len(rows) - 1:
+                chunks.append([lo, i + 1, row0])
+                lo, row0, acc = i + 1, row0 + acc, 0
+        if len(chunks) > 1:
+            out[part] = chunks
+    return out
+
+
 class DedupStage(Stage):
     name = STAGE
     config_keys = ("dedup",)
@@ -237,17 +264,27 @@ class DedupStage(Stage):
         plan = self._plan(ctx)
         specs = self._specs(ctx, plan)
         small_plan = {k: plan[k] for k in ("buckets", "bands", "rows")}  # not the part list: it ships with every task
+        if cfg.minhash.enabled:
+            small_plan["minhash"] = minhash_params(cfg.minhash.num_perm, cfg.minhash.seed, cfg.minhash.scheme)
         scan_factory = functools.partial(ScanPartTask, cfg, small_plan, work / "scan", ctx.base_dir, ctx.cfg.read.batch_rows)
+        scan_specs: list[dict[str, Any]] = []
+        chunks: dict[str, list[str]] = {}  # part -> the names of its scan chunks
+        for s in specs:
+            split = plan["chunks"].get(s["part"])
+            for i, c in enumerate(split or [None]):
+                name = f"{s['part']}.{i:04d}" if split else s["part"]
+                chunks.setdefault(s["part"], []).append(name)
+                scan_specs.append({**s, "part": name, "row_groups": c[:2] if c else None, "row0": c[2] if c else 0})
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        map_part_tasks(scan_factory, specs, work / "scan", "dedup:scan", ctx.workers)
+        map_part_tasks(scan_factory, scan_specs, work / "scan", "dedup:scan", ctx.workers)
         timings["scan"] = time.perf_counter() - t0
         extra: dict[str, Any] = {k: plan[k] for k in ("buckets", "bands", "rows")}
         decide_files: list[str] = []
         if cfg.exact.enabled or cfg.minhash.enabled:
-            facts, decide_files = self._cluster(ctx, plan, [s["part"] for s in specs], timings)
+            facts, decide_files = self._cluster(ctx, plan, [s["part"] for s in scan_specs], timings)
             extra.update(facts)
-        factory = functools.partial(ApplyPartTask, work, ctx.cfg.read.batch_rows, decide_files)
+        factory = functools.partial(ApplyPartTask, work, ctx.cfg.read.batch_rows, decide_files, chunks)
         t0 = time.perf_counter()
         parts = map_part_tasks(factory, specs, work, STAGE, ctx.workers)
         timings["apply"] = time.perf_counter() - t0
@@ -281,8 +318,9 @@ class DedupStage(Stage):
 
             buckets = cfg.buckets_per_worker * (ctx.workers or cluster_cpus())
         bands, rows = resolve_bands(cfg.minhash, cfg.threshold) if cfg.minhash.enabled else (0, 0)
+        specs = ctx.input_specs()
         plan = {"buckets": buckets, "bands": bands, "rows": rows, "exact_seed": EXACT_SEED,
-                "parts": sorted(s["part"] for s in ctx.input_specs())}
+                "parts": sorted(s["part"] for s in specs), "chunks": _scan_chunks(specs, buckets)}
         atomic_write_json(path, plan)
         return plan
 

@@ -60,9 +60,14 @@ def _dedup(root: Path, **kw) -> dict:
                                         "fields": ["question", "answer"]}]}, **kw}
 
 
+def _short(doc_id: str | None) -> str | None:
+    """The record's own id (the read stage may prefix ids with their file: `web/00000/w00`)."""
+    return doc_id.rsplit("/", 1)[-1] if doc_id else doc_id
+
+
 def _dropped(out: Path) -> dict[str, tuple[str, str | None]]:
     t = read_dir(out / "dropped")
-    return {r["id"]: (r["reason"], r["duplicate_of"]) for r in t.to_pylist()}
+    return {_short(r["id"]): (r["reason"], _short(r["duplicate_of"])) for r in t.to_pylist()}
 
 
 @pytest.fixture(scope="module")
