@@ -13,6 +13,12 @@ one bad record costs one `WarcDamage`:
     truncated_warc         the stream ends inside a record (fatal: nothing follows)
     invalid_warc           no record anywhere in the stream (fatal)
 
+A Content-Length too long swallows the head of the next record (or, past the end of the stream,
+of all the records after it): when a block held whole is not followed by blank lines and a record,
+or the stream ends inside it, a record head inside the block (a `WARC/x.y` line at a line start,
+then a `WARC-` field) is where the block ends and reading resumes, so no record is lost. A version
+line with stray bytes before it on its line (a NUL run, a cut record's tail) is a record start too.
+
 An ARC record is given WARC-style headers (warc-type, warc-target-uri, warc-date, content-type,
 content-length), its filedesc record the type `warcinfo`. Lines may end in LF, CRLF, or the CRCRLF
 of a CRLF file converted once more. Blocks are read up to a caller-given limit per record; the
@@ -21,6 +27,7 @@ rest is skipped without being held in memory.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from typing import IO, Callable, Iterator
@@ -31,6 +38,9 @@ _ARC_DESC_BYTES = 256  # of an ARC filedesc block: its first line holds the form
 _MAX_JUNK_FIELDS = 32
 _JUNK_FIELD = re.compile(rb"(WARC-[A-Za-z0-9-]+)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r*\n?$", re.I)
 _ARC_DATE = re.compile(rb"\d{14}\d*")
+_GLUED_VERSION = re.compile(rb"WARC/\d+\.\d+\r*\n\Z")
+# A record head inside a block: a version line at a line start, then a WARC field (or the block's end).
+_HEAD_IN_BLOCK = re.compile(rb"\nWARC/\d+\.\d+\r*\n(?:WARC-[A-Za-z-]+[ \t]*:|[^\n]{0,40}\Z|\Z)")
 
 
 @dataclass
@@ -64,8 +74,10 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
     junk: dict[str, str] | None = None  # skipped bytes, with the WARC fields found in them
     quiet = False  # the skipped bytes belong to a record already reported (its header was bad)
     at_line_start = True
+    pending: bytes | None = None  # a line read after a record's block, still to be looked at
     while True:
-        line = readline(MAX_HEADER_BYTES)
+        line = readline(MAX_HEADER_BYTES) if pending is None else pending
+        pending = None
         if not line:
             if junk is not None and (junk or not seen_record):
                 yield WarcDamage("malformed_warc_record" if seen_record else "invalid_warc", junk, fatal=True)
@@ -77,7 +89,8 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
             arc = 1
         if arc and line_start:
             headers, status = _arc_header(line, arc)
-        elif line_start and line.startswith(b"WARC/"):
+        elif line_start and line.startswith(b"WARC/") or not arc and _GLUED_VERSION.search(line):
+            # (a version line with stray bytes glued before it, as after a NUL run: still a record)
             headers, status = _read_header(readline)
         else:
             status = "junk"
@@ -103,13 +116,82 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
         n = int(length)
         keep = min(n, max(limit(headers), _ARC_DESC_BYTES if headers.get("arc-filedesc") else 0))
         block = stream.read(keep) if keep else b""
+        cut = None
         if len(block) < keep or not _skip(stream, n - keep):
-            yield WarcDamage("truncated_warc", headers, fatal=True)
-            return
+            # The stream ends inside the block: cut, or a Content-Length too long that took in
+            # the records after it (whose heads are then found inside the block).
+            cut = _overrun(block) if not arc and len(block) < keep else None
+            if cut is None:
+                yield WarcDamage("truncated_warc", headers, fatal=True)
+                return
+        elif not arc and n and keep == n:
+            # What follows a block is blank lines, then the next record. Anything else after a
+            # block held whole: a Content-Length too long may have swallowed the next record's head.
+            pending = readline(MAX_HEADER_BYTES)
+            blanks = 0
+            while pending and _is_blank(pending) and blanks < 2:
+                pending, blanks = readline(MAX_HEADER_BYTES), blanks + 1
+            if pending and not _is_blank(pending) and not pending.startswith(b"WARC/"):
+                cut = _overrun(block)
+        if cut is not None:  # resume at the record head found inside the block
+            stream = _unread(block[cut:] + (pending or b""), stream)
+            readline, pending = stream.readline, None
+            block = _strip_trailer(block[:cut])
+            n = len(block)
+            headers = {**headers, "content-length": str(n)}
         if headers.get("arc-filedesc") and block[:2].strip() == b"2":
             arc = 2
-        yield WarcRecord(headers, block, n)
         at_line_start = True
+        yield WarcRecord(headers, block, n)
+
+
+def _overrun(block: bytes) -> int | None:
+    """Where a record head starts inside `block`, when the block's declared length ran past its
+    record (the next record's head, or a part of it, was read as this block); None: no head."""
+    m = _HEAD_IN_BLOCK.search(block)
+    return m.start() + 1 if m else None
+
+
+def _strip_trailer(block: bytes) -> bytes:
+    """A block without the (up to two) line ends that separate it from the next record."""
+    for _ in range(2):
+        if block.endswith(b"\r\n"):
+            block = block[:-2]
+        elif block.endswith(b"\n"):
+            block = block[:-1]
+    return block
+
+
+def _unread(data: bytes, stream: IO[bytes]) -> IO[bytes]:
+    """A stream of `data`, then the rest of `stream`. Given one of its own streams, it gives back
+    that stream's buffered bytes too and wraps the stream below: one layer, however many resumes."""
+    raw = getattr(stream, "raw", None)
+    if isinstance(raw, _Prefixed):
+        buffered = stream.peek(1)
+        data += stream.read(len(buffered)) + bytes(raw.prefix)
+        stream = raw.stream
+    return io.BufferedReader(_Prefixed(data, stream), _SKIP_CHUNK)
+
+
+class _Prefixed(io.RawIOBase):
+    """`prefix`, then the rest of `stream`: bytes read too far, given back."""
+
+    def __init__(self, prefix: bytes, stream: IO[bytes]):
+        self.prefix = memoryview(prefix)
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self.prefix:
+            n = min(len(b), len(self.prefix))
+            b[:n] = self.prefix[:n]
+            self.prefix = self.prefix[n:]
+            return n
+        data = getattr(self.stream, "read1", self.stream.read)(len(b))
+        b[: len(data)] = data
+        return len(data)
 
 
 def _read_header(readline) -> tuple[dict[str, str], str]:
