@@ -162,7 +162,9 @@ class SamplePartTask:
                  batch_rows: int = 1000):
         from pipelines.step import Resources
 
-        self.work, self.clean, self.max_chars, self.seed, self.batch_rows = Path(work), clean, max_chars, seed, batch_rows
+        from pipelines import storage
+
+        self.work, self.clean, self.max_chars, self.seed, self.batch_rows = storage.location(work), clean, max_chars, seed, batch_rows
         self.resources = Resources()
 
     def setup(self) -> None:
@@ -171,11 +173,12 @@ class SamplePartTask:
     def run(self, spec: dict) -> dict:
         import pyarrow.parquet as pq
 
+        from pipelines import storage
         from pipelines.parts import PartStats, atomic_write_bytes, atomic_write_json
 
         stats = PartStats(part=spec["part"], source=spec["source"])
         salts, ids_out, texts = [], [], []
-        for rb in pq.ParquetFile(spec["input"]).iter_batches(columns=["id", "text"], batch_size=self.batch_rows):
+        for rb in storage.parquet_file(spec["input"]).iter_batches(columns=["id", "text"], batch_size=self.batch_rows):
             ids = rb.column(0).to_pylist()
             stats.docs_in += len(ids)
             for salt, below in spec["classes"]:
@@ -202,10 +205,11 @@ class SamplePartTask:
 def iter_sample_files(files: Sequence[Path], salt: str) -> Iterable[tuple[str, str]]:
     """(id, text) of one class from the workers' sample files, one file in memory at a time."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+
+    from pipelines import storage
 
     for f in files:
-        t = pq.read_table(f)
+        t = storage.read_table(f)
         t = t.filter(pc.equal(t.column("salt"), salt))
         yield from zip(t.column("id").to_pylist(), t.column("text").to_pylist())
 
@@ -222,9 +226,10 @@ def sample_classes(parts: Sequence[Path], classes: dict[str, frozenset[str]], n:
     at threshold 2n / documents; for a class that came back short (cleaning emptied documents)
     another at 4x the threshold, up to 1 (every document). A sample with n documents below a
     threshold holds the n smallest hashes of all, so the result does not depend on the rounds."""
-    import pyarrow.parquet as pq
+    from pipelines import storage
 
-    rows = {p: pq.ParquetFile(p).metadata.num_rows for p in parts if _source(p) in set().union(*classes.values())}
+    wanted = set().union(*classes.values())
+    rows = {p: storage.parquet_file(p).metadata.num_rows for p in parts if _source(p) in wanted}
     below = {}
     for salt, sources in classes.items():
         total = sum(r for p, r in rows.items() if _source(p) in sources)
@@ -236,7 +241,7 @@ def sample_classes(parts: Sequence[Path], classes: dict[str, frozenset[str]], n:
         for p in sorted(rows):
             cls = [[salt, below[salt]] for salt, srcs in sorted(pending.items()) if _source(p) in srcs]
             if cls:
-                specs.append({"part": p.stem, "input": str(p), "source": _source(p), "size": p.stat().st_size,
+                specs.append({"part": p.stem, "input": str(p), "source": _source(p), "size": storage.size(p),
                               "classes": cls})
         key = json.dumps(sorted([s, below[s]] for s in pending))
         files = run_round(f"quality-sample-{xxhash.xxh64_hexdigest(key.encode())}", specs)

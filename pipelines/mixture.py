@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
+from pipelines import storage
 from pipelines.config import Config
 from pipelines.parts import PARQUET_OPTS, PartStats
 from pipelines.progress import log
@@ -205,7 +206,7 @@ def estimate_catalog(parts: list, bytes_per_token: float, batch_rows: int = 4096
     end-of-text token), and the total text bytes. Streams the parts batch by batch."""
     tables, nbytes = [], 0
     for path in parts:
-        for rb in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=["id", "source", "text"]):
+        for rb in storage.parquet_file(path).iter_batches(batch_size=batch_rows, columns=["id", "source", "text"]):
             blen = pc.binary_length(rb.column(2)).to_numpy(zero_copy_only=False).astype(np.int64)
             nbytes += int(blen.sum())
             est = np.ceil(blen / bytes_per_token).astype(np.int64) + 1
@@ -282,7 +283,7 @@ class MixtureStage(Stage):
         selected = sum(p.docs_out for p in sel_parts)
         gathered = [s for s, v in sorted(state.items()) if v == "gather"]
         if gathered:  # the driver's only rows: the cut buckets' (at most gather_limit a source)
-            pending = pa.concat_tables([pq.read_table(sel_work / "pending" / f"{sp['part']}.parquet") for sp in sel_specs])
+            pending = pa.concat_tables([storage.read_table(sel_work / "pending" / f"{sp['part']}.parquet") for sp in sel_specs])
             for s in gathered:
                 rows = finish_bucket(searches[s], pending.filter(pc.equal(pending.column("source"), s)))
                 atomic_write_bytes(selection / f"~cut-{s}.parquet", table_bytes(rows))

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines import storage
 from pipelines.parts import PARQUET_OPTS, PartStats, atomic_write_bytes, atomic_write_json
 from pipelines.step import Resources
 
@@ -112,7 +113,7 @@ class MixturePartTask:
     resources = Resources()
 
     def __init__(self, work: str, seed: int, bytes_per_token: float, bits: int, batch_rows: int = 4096):
-        self.work, self.seed, self.bpt, self.bits, self.batch_rows = Path(work), seed, bytes_per_token, bits, batch_rows
+        self.work, self.seed, self.bpt, self.bits, self.batch_rows = storage.location(work), seed, bytes_per_token, bits, batch_rows
 
     def setup(self) -> None:
         pass
@@ -128,7 +129,7 @@ class MixturePartTask:
 
     def _catalog(self, spec: dict[str, Any], stats: PartStats) -> None:
         tables = []
-        for rb in pq.ParquetFile(spec["input"]).iter_batches(batch_size=self.batch_rows, columns=["id", "source", "text"]):
+        for rb in storage.parquet_file(spec["input"]).iter_batches(batch_size=self.batch_rows, columns=["id", "source", "text"]):
             blen = pc.binary_length(rb.column(2)).to_numpy(zero_copy_only=False).astype(np.int64)
             stats.bytes_in += int(blen.sum())
             est = np.ceil(blen / self.bpt).astype(np.int64) + 1  # + the end-of-text token
@@ -149,14 +150,14 @@ class MixturePartTask:
 
     def _hist(self, spec: dict[str, Any], stats: PartStats) -> None:
         hists = []
-        for source, ids, tokens in _by_source(pq.read_table(spec["catalog"], columns=["id", "source", "tokens"])):
+        for source, ids, tokens in _by_source(storage.read_table(spec["catalog"], columns=["id", "source", "tokens"])):
             if source in spec["ranges"]:
                 salt, *rng = spec["ranges"][source]
                 hists.append(_histogram(source, salt, _keys(self.seed, ids, salt), tokens, Range(*rng)))
         atomic_write_bytes(self._out("hist", spec), table_bytes(pa.concat_tables(hists) if hists else HIST_SCHEMA.empty_table()))
 
     def _select(self, spec: dict[str, Any], stats: PartStats) -> None:
-        cat = pq.read_table(spec["catalog"])
+        cat = storage.read_table(spec["catalog"])
         blocks, pending = [], []
         for source, plan in sorted(spec["plans"].items()):
             rows = cat.filter(pc.equal(cat.column("source"), source))
@@ -180,7 +181,7 @@ class MixturePartTask:
         out = [t.append_column("epoch", pa.array(np.full(t.num_rows, e, np.int32))).select(SELECTION_SCHEMA.names)
                for t, e in blocks]
         sel = pa.concat_tables(out).cast(SELECTION_SCHEMA) if out else SELECTION_SCHEMA.empty_table()
-        atomic_write_bytes(Path(spec["selection"]) / f"{spec['part']}.parquet", table_bytes(sel))
+        atomic_write_bytes(storage.location(spec["selection"]) / f"{spec['part']}.parquet", table_bytes(sel))
         atomic_write_bytes(self._out("pending", spec),
                            table_bytes(pa.concat_tables(pending) if pending else PENDING_SCHEMA.empty_table()))
         stats.docs_in = stats.docs_out = sel.num_rows
@@ -297,7 +298,7 @@ def summed_histograms(files: list[Path], searches: dict[str, Search]) -> dict[st
     """(tokens, count) per bucket of each search's range, summed over parts one file at a time."""
     out = {s: (np.zeros(1 << se.rng.bits, np.int64), np.zeros(1 << se.rng.bits, np.int64)) for s, se in searches.items()}
     for f in files:
-        t = pq.read_table(f)
+        t = storage.read_table(f)
         if not t.num_rows:
             continue
         for s, se in searches.items():
