@@ -232,7 +232,7 @@ def run_round(label: str, fn: str, specs: list[dict[str, Any]], folder: Path, wo
     return [results[s["name"]] for s in specs]
 
 
-def _scan_chunks(specs: list[dict[str, Any]], tasks: int, min_rows: int = 256) -> dict[str, list[list[int]]]:
+def _scan_chunks(specs: list[dict[str, Any]], tasks: int) -> dict[str, list[list[int]]]:
     """Fewer parts than `tasks` (a small corpus, or one big part per source): split parts into
     chunks of whole row groups, [lo, hi, first row], so that every worker scans; parts not named
     are scanned whole. Many parts: nothing to split, and no footer is read."""
@@ -240,7 +240,7 @@ def _scan_chunks(specs: list[dict[str, Any]], tasks: int, min_rows: int = 256) -
         return {}
     groups = {s["part"]: [m.row_group(i).num_rows for m in [storage.parquet_file(s["input"]).metadata]
                           for i in range(m.num_row_groups)] for s in specs}
-    target = max(min_rows, -(-sum(map(sum, groups.values())) // tasks))
+    target = max(1, -(-sum(map(sum, groups.values())) // tasks))  # rows per chunk, about
     out: dict[str, list[list[int]]] = {}
     for part, rows in groups.items():
         chunks, lo, row0, acc = [], 0, 0, 0

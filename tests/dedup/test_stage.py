@@ -117,6 +117,15 @@ def test_star_rounds_same_output(corpus, run2, ray_local, tmp_path):
         assert dir_bytes(Path(cfg.output) / sub) == dir_bytes(run2[0] / sub)
 
 
+def test_parts_split_into_chunks_same_decisions(corpus, run2, ray_local, tmp_path):
+    """More buckets than parts: the scan splits parts into row-group chunks; same decisions."""
+    cfg = make_config(tmp_path, _sources(corpus), read={"batch_rows": 8}, dedup=_dedup(corpus, buckets=8))
+    run_config(cfg, workers=2)
+    work = next((Path(cfg.output) / "_work").glob("*-dedup"))
+    assert len(list((work / "scan" / "stats").glob("*.json"))) > 3  # chunks, not parts
+    assert _dropped(Path(cfg.output)) == _dropped(run2[0])
+
+
 def test_one_and_two_workers_identical_then_resume(corpus, run2, ray_local, tmp_path):
     """1 worker with buckets from the cluster (2) against 2 workers with 3 buckets: same bytes."""
     out2 = run2[0]
