@@ -1,27 +1,37 @@
-"""The whole pipeline (configs/demo.yaml: read, filters, dedup, mixture, tokenizer, shards) with 1
-and 2 workers on a corpus 20x the bundled sample; prints the speed-up and peak memory per worker.
+"""Driver and worker peak RSS as the input grows (1x, 4x, 16x the bundled sample) and 1 vs 2 workers.
 
-    .venv/bin/python benchmarks/bench_scaling.py [--scale 20]
+    .venv/bin/python benchmarks/bench_scaling.py [--scales 1,4,16] [--one-worker-scale 4] [--dedup]
 
-The 20x corpus is the sample's files copied `scale` times under new names (so read, filters and
-MinHash do 20x the work and dedup finds the copies). Both runs share one local Ray with 2 CPUs;
-outputs are also compared byte for byte (the determinism contract).
+The pipeline of configs/demo.yaml (read, filters with the quality classifier trained on the run's
+own documents, mixture, tokenizer, shards) on `scale` copies of data/sample under new names, with
+`mixture.target_tokens: null` (every kept token once, so every stage's work grows with the
+input). Dedup is off unless `--dedup`: the copies are duplicates, which it would remove, leaving
+the later stages the 1x corpus (its own scaling: benchmarks/bench_peers_dedup.py).
+
+Each run is a child process with its own local Ray (2 CPUs): the driver's peak RSS is polled per
+stage (the driver process only: what it holds of the corpus), the workers' as the largest Ray
+worker process and all of them together. The driver's figure must not grow with the input; the
+workers' is bounded by a part. A run with 1 worker at `--one-worker-scale` gives 1 vs 2 workers
+(seconds and memory), and its outputs are compared byte for byte with the 2-worker run.
+The machine is shared: the seconds move from run to run, the memory much less.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import PeakRSS  # noqa: E402
+MiB = 2**20
 
 
 def scaled_corpus(dest: Path, scale: int) -> int:
@@ -43,45 +53,150 @@ def scaled_corpus(dest: Path, scale: int) -> int:
     return total
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=int, default=20)
-    args = ap.parse_args()
+class Probe:
+    """Polls this process's RSS (per stage: the stage the pipeline is in) and its Ray workers'."""
+
+    def __init__(self, every: float = 0.05):
+        import psutil
+
+        self.psutil, self.me, self.every = psutil, psutil.Process(), every
+        self.stage = "start"
+        self.driver: dict[str, int] = {}
+        self.peak_worker = self.peak_workers = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        n = 0
+        while not self._stop.is_set():
+            rss = self.me.memory_info().rss
+            self.driver[self.stage] = max(self.driver.get(self.stage, 0), rss)
+            if n % 4 == 0:  # the workers less often: listing the tree costs CPU on a busy machine
+                total = 0
+                for p in self.me.children(recursive=True):
+                    try:
+                        if p.name().startswith("ray::"):
+                            r = p.memory_info().rss
+                            total += r
+                            self.peak_worker = max(self.peak_worker, r)
+                    except self.psutil.Error:
+                        pass
+                self.peak_workers = max(self.peak_workers, total)
+            n += 1
+            time.sleep(self.every)
+
+    def __enter__(self) -> "Probe":
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._t.join()
+
+
+def child(data: Path, out: Path, workers: int, dedup: bool) -> None:
+    """One pipeline run in this process; prints one JSON line of figures."""
+    import logging
+    import resource
 
     import ray
 
+    from pipelines import run as run_mod
     from pipelines.config import load_config
-    from pipelines.run import run_pipeline
-    from tests.conftest import dir_bytes
 
     ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        nbytes = scaled_corpus(root / "data", args.scale)
-        results = {}
-        for workers in (1, 2):
-            cfg = load_config(ROOT / "configs" / "demo.yaml", {"output": str(root / f"out-w{workers}")})
-            for src in cfg.sources:  # the copies sit in one folder per kind
-                src.paths = [str(root / "data" / src.kind / "*")]
-            cfg.mixture.target_tokens = None  # every kept token once: the work grows with the corpus
-            t0 = time.perf_counter()
-            with PeakRSS() as mem:
-                report = run_pipeline(cfg, workers=workers)
-            results[workers] = (time.perf_counter() - t0, mem, report)
-        t1, m1, r1 = results[1]
-        t2, m2, r2 = results[2]
-        same = all(dir_bytes(root / "out-w1" / d) == dir_bytes(root / "out-w2" / d)
-                   for d in ("documents", "dropped", "shards"))
-        print(f"\ncorpus: {args.scale}x the sample, {nbytes / 1e6:.1f} MB on disk, "
-              f"{r1['accounting']['records_in']:,} records -> {r1['accounting']['documents']:,} documents")
-        print(f"{'stage':<10} {'1 worker s':>11} {'2 workers s':>12} {'speed-up':>9}")
-        for s1, s2 in zip(r1["stages"], r2["stages"]):
-            print(f"{s1['name']:<10} {s1['seconds']:>11.1f} {s2['seconds']:>12.1f} {s1['seconds'] / max(s2['seconds'], 1e-9):>8.2f}x")
-        print(f"{'total':<10} {t1:>11.1f} {t2:>12.1f} {t1 / t2:>8.2f}x")
-        print(f"peak RSS of one worker: {m1.peak_worker / 2**20:.0f} MiB (1 worker), {m2.peak_worker / 2**20:.0f} MiB (2 workers); "
-              f"all workers together: {m1.peak_total / 2**20:.0f} / {m2.peak_total / 2**20:.0f} MiB")
-        print(f"outputs byte-identical for 1 and 2 workers: {same}")
+    cfg = load_config(ROOT / "configs" / "demo.yaml", {"output": str(out)})
+    for src in cfg.sources:  # the copies sit in one folder per kind
+        src.paths = [str(data / src.kind / "*")]
+    cfg.mixture.target_tokens = None
+    cfg.dedup.enabled = dedup
+    original = run_mod.Pipeline._run_stage
+    with Probe() as probe:
+        def traced(self, stage, *a, **k):  # the probe files the driver's RSS under the running stage
+            probe.stage = stage.name
+            try:
+                return original(self, stage, *a, **k)
+            finally:
+                probe.stage = "between"
+
+        run_mod.Pipeline._run_stage = traced
+        t0 = time.perf_counter()
+        report = run_mod.run_pipeline(cfg, workers=workers)
+        seconds = time.perf_counter() - t0
     ray.shutdown()
+    print(json.dumps({
+        "seconds": round(seconds, 1), "records": report["accounting"]["records_in"],
+        "documents": report["accounting"]["documents"],
+        "stage_seconds": {s["name"]: round(s["seconds"], 1) for s in report["stages"]},
+        "driver_mib": {k: round(v / MiB) for k, v in probe.driver.items()},
+        "driver_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "worker_mib": round(probe.peak_worker / MiB), "workers_mib": round(probe.peak_workers / MiB)}))
+
+
+def run_child(data: Path, out: Path, workers: int, dedup: bool) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(data), str(out), str(workers)]
+    p = subprocess.run(cmd + (["--dedup"] if dedup else []), capture_output=True, text=True, cwd=str(ROOT))
+    if p.returncode != 0:
+        raise RuntimeError(f"scaling child failed ({p.returncode}):\n{p.stderr[-4000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scales", default="1,4,16", help="copies of data/sample, comma-separated")
+    ap.add_argument("--one-worker-scale", type=int, default=4, help="also run this scale with 1 worker (0: no)")
+    ap.add_argument("--dedup", action="store_true", help="run the dedup stage too (it removes the copies)")
+    ap.add_argument("--child", nargs=3, metavar=("DATA", "OUT", "WORKERS"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(Path(args.child[0]), Path(args.child[1]), int(args.child[2]), args.dedup)
+        return
+    from tests.conftest import dir_bytes
+
+    scales = [int(s) for s in args.scales.split(",")]
+    runs = [(s, 2) for s in scales] + ([(args.one_worker_scale, 1)] if args.one_worker_scale else [])
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp:
+        root = Path(tmp)
+        sizes = {}
+        for scale, workers in runs:
+            data = root / f"data-{scale}x"
+            if scale not in sizes:
+                sizes[scale] = scaled_corpus(data, scale)
+            out = root / f"out-{scale}x-w{workers}"
+            r = run_child(data, out, workers, args.dedup)
+            r.update(scale=scale, workers=workers, mb=sizes[scale] / 1e6)
+            rows.append(r)
+            print(f"{scale:>3}x {workers}w: {r['seconds']:6.1f} s  driver peak {max(r['driver_mib'].values()):5d} MiB  "
+                  f"largest worker {r['worker_mib']:5d} MiB  workers together {r['workers_mib']:5d} MiB", flush=True)
+        same = None
+        if args.one_worker_scale and args.one_worker_scale in scales:
+            s = args.one_worker_scale
+            same = all(dir_bytes(root / f"out-{s}x-w1" / d) == dir_bytes(root / f"out-{s}x-w2" / d)
+                       for d in ("documents", "dropped", "shards"))
+    stages = [k for k in rows[0]["driver_mib"] if k not in ("start", "between")]
+    print(f"\ninput: {', '.join(f'{s}x = {sizes[s] / 1e6:.1f} MB' for s in sizes)} (data/sample copies, compressed); "
+          f"dedup {'on' if args.dedup else 'off'}; mixture.target_tokens null")
+    print(f"{'run':<8}{'records':>9}{'docs':>8}{'seconds':>9}{'driver MiB':>11}{'worker MiB':>11}{'all workers':>12}  "
+          f"driver peak MiB by stage")
+    for r in rows:
+        per = " ".join(f"{k}={r['driver_mib'].get(k, 0)}" for k in stages)
+        print(f"{r['scale']:>3}x {r['workers']}w {r['records']:>9,}{r['documents']:>8,}{r['seconds']:>9.1f}"
+              f"{max(r['driver_mib'].values()):>11}{r['worker_mib']:>11}{r['workers_mib']:>12}  {per}")
+    two = [r for r in rows if r["workers"] == 2]
+    if len(two) > 1:
+        lo, hi = two[0], two[-1]
+        d_lo, d_hi = max(lo["driver_mib"].values()), max(hi["driver_mib"].values())
+        print(f"driver peak {hi['scale'] // lo['scale']}x the input: {d_lo} -> {d_hi} MiB ({d_hi / d_lo:.2f}x); "
+              f"largest worker {lo['worker_mib']} -> {hi['worker_mib']} MiB")
+    one = [r for r in rows if r["workers"] == 1]
+    if one:
+        o = one[0]
+        t = next((r for r in two if r["scale"] == o["scale"]), None)
+        if t:
+            print(f"{o['scale']}x: 1 worker {o['seconds']:.1f} s, 2 workers {t['seconds']:.1f} s "
+                  f"({o['seconds'] / t['seconds']:.2f}x); all workers {o['workers_mib']} / {t['workers_mib']} MiB; "
+                  f"outputs byte-identical: {same}")
 
 
 if __name__ == "__main__":
