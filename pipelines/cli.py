@@ -7,7 +7,7 @@ import argparse
 import importlib
 import sys
 
-from pipelines.errors import GristError
+from pipelines.errors import GristError, disk_full
 
 SUBCOMMANDS = {
     "run": "pipelines.run_cli",
@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grist: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except Exception as err:  # a full disk is one line in every subcommand; anything else keeps its traceback
+        full = disk_full(err, str(getattr(args, "output", None) or "the output folder"))
+        if full is None:
+            raise
+        print(f"grist: {full}", file=sys.stderr)
+        return full.exit_code
 
 
 if __name__ == "__main__":
