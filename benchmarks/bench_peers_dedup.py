@@ -121,7 +121,9 @@ GRIST = textwrap.dedent('''
                         "filters": {"enabled": False}, "mixture": {"enabled": False}, "tokenizer": {"enabled": False},
                         "shards": {"enabled": False}, "dedup": {"enabled": True, "threshold": threshold}})
     report = run_pipeline(cfg, workers=workers)
-    removed = [i for f in sorted(Path(out, "dropped").rglob("*.parquet")) for i in pq.read_table(f, columns=["id"])["id"].to_pylist()]
+    # the read stage may prefix ids with their file (`web/00000/f0001-2`); the corpus' own ids have no "/"
+    removed = [i.rsplit("/", 1)[-1] for f in sorted(Path(out, "dropped").rglob("*.parquet"))
+               for i in pq.read_table(f, columns=["id"])["id"].to_pylist()]
     stages = {s["name"]: round(s["seconds"], 2) for s in report["stages"]}
     print(json.dumps({"removed": removed, "stages": stages, "extra": next(s for s in report["stages"] if s["name"] == "dedup")["extra"],
                       "in_process_s": round(time.perf_counter() - t0, 2)}))
@@ -135,7 +137,6 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
     hence the polling."""
     import psutil
 
-    before = os.times()
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, **(env or {})}, cwd=cwd)
@@ -154,7 +155,12 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
                threading.Thread(target=drain, args=(p.stderr, err_chunks), daemon=True)]
     for t in threads:
         t.start()
-    while p.poll() is None:
+    usage = None
+    while usage is None:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:  # reaped here, with its own rusage (CPU and max RSS of it and its reaped children)
+            p.returncode, usage = os.waitstatus_to_exitcode(status), ru
+            break
         total = 0
         try:
             procs = [root, *root.children(recursive=True)]
@@ -175,9 +181,10 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    after = os.times()
-    reaped = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    reaped = usage.ru_utime + usage.ru_stime
     polled = sum(cpu.values())
+    peak_one = max(peak_one, usage.ru_maxrss * 1024)  # a short run can end between two polls
+    peak_sum = max(peak_sum, peak_one)
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[:3]} failed ({p.returncode}):\n{''.join(err_chunks)[-4000:]}")
     return {"wall_s": wall, "cpu_s": max(reaped, polled), "peak_rss_mib": peak_sum / 2**20,
@@ -213,7 +220,7 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
     """One row per tool: tool, docs, mb, wall_s, cpu_s, peak_rss_mib, peak_proc_mib, removed,
     precision, recall (+ grist's stage seconds)."""
     args = args or parse_args([])
-    tools = [t for t in args.only.split(",") if t]
+    tools = [t for t in args.only.split(",") if t] + [f"grist@{r}" for r in getattr(args, "grist_root", [])]
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-peers-dedup-") as tmp:
         tmp_p = Path(tmp)
@@ -222,13 +229,18 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
         print(f"corpus: {len(ids)} docs, {nbytes / 1e6:.1f} MB, {len(clusters)} true clusters, "
               f"{sum(len(c) - 1 for c in clusters)} documents to remove; workers {args.workers}", flush=True)
         for tool in tools:
-            work = tmp_p / tool
-            work.mkdir()
-            if tool == "grist":
+            work = tmp_p / tool.split("@")[0]
+            work.mkdir(exist_ok=True)
+            env = None
+            if tool.startswith("grist"):
+                root = tool.split("@", 1)[1] if "@" in tool else str(ROOT)
+                work = tmp_p / f"grist-{len(rows)}"
+                work.mkdir()
                 script = work / "grist_child.py"
                 script.write_text(GRIST)
-                cmd = [sys.executable, str(script), str(data), str(work / "out"), str(args.workers), str(ROOT),
+                cmd = [sys.executable, str(script), str(data), str(work / "out"), str(args.workers), root,
                        str(args.threshold)]
+                env = {"PYTHONPATH": root}  # Ray's workers import the same checkout
             else:
                 from benchmarks.peers import peer_python
 
@@ -237,7 +249,7 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
                 cmd = [peer_python(), str(script), str(data)]
                 cmd += ([str(work), str(FILES), str(args.workers), str(BANDS), str(ROWS)] if tool == "datatrove"
                         else [str(args.threshold), str(BANDS)])
-            m = measure(cmd, cwd=str(work))
+            m = measure(cmd, cwd=str(work), env=env)
             res = json.loads(m["stdout"].strip().splitlines()[-1])
             p, r = score(res["removed"], clusters)
             row = {"tool": tool, "docs": len(ids), "mb": round(nbytes / 1e6, 2), "workers": args.workers if tool != "rensa" else 1,
@@ -245,6 +257,7 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
                    "removed": len(res["removed"]), "precision": round(p, 4), "recall": round(r, 4)}
             if "stages" in res:
                 row["stages_s"] = res["stages"]
+                row["dedup_stage_s"] = res["stages"].get("dedup")
                 row["extra"] = res["extra"]
             rows.append(row)
             print(f"{tool:10s} wall {row['wall_s']:7.1f} s  cpu {row['cpu_s']:7.1f} s  peak RSS {row['peak_rss_mib']:6.0f} MiB "
@@ -256,9 +269,15 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
         for peer in ("datatrove", "rensa"):
             if peer in by:
                 o = by[peer]
-                print(f"grist vs {peer}: wall {o['wall_s'] / g['wall_s']:.2f}x (>1 = grist faster), "
+                print(f"grist vs {peer}: wall {o['wall_s'] / g['wall_s']:.2f}x (>1 = grist faster; grist's dedup stage "
+                      f"alone {o['wall_s'] / max(g['dedup_stage_s'], 1e-9):.2f}x), "
                       f"cpu {o['cpu_s'] / max(g['cpu_s'], 1e-9):.2f}x, peak RSS {g['peak_rss_mib'] - o['peak_rss_mib']:+.0f} MiB, "
                       f"P {g['precision'] - o['precision']:+.3f}, R {g['recall'] - o['recall']:+.3f}")
+        for name, o in by.items():
+            if name.startswith("grist@"):
+                print(f"grist now vs {name}: wall {o['wall_s'] / g['wall_s']:.2f}x, cpu {o['cpu_s'] / max(g['cpu_s'], 1e-9):.2f}x, "
+                      f"dedup stage {(o.get('dedup_stage_s') or 0) / max(g['dedup_stage_s'], 1e-9):.2f}x, "
+                      f"peak RSS {g['peak_rss_mib'] - o['peak_rss_mib']:+.0f} MiB")
         if "datatrove" in by:
             d = by["datatrove"]
             ok = (d["wall_s"] / g["wall_s"] >= 1.5 and g["peak_rss_mib"] <= d["peak_rss_mib"] + 512
@@ -274,6 +293,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", default="grist,datatrove,rensa", help="comma-separated tools to run, in this order")
+    ap.add_argument("--grist-root", action="append", default=[],
+                    help="also run grist from this checkout (tool 'grist@NAME'), e.g. an older commit for before/after")
     ap.add_argument("--json", help="also write the rows here")
     return ap.parse_args(argv)
 
