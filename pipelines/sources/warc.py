@@ -40,7 +40,9 @@ _JUNK_FIELD = re.compile(rb"(WARC-[A-Za-z0-9-]+)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r
 _ARC_DATE = re.compile(rb"\d{14}\d*")
 _GLUED_VERSION = re.compile(rb"WARC/\d+\.\d+\r*\n\Z")
 # A record head inside a block: a version line at a line start, then a WARC field (or the block's end).
-_HEAD_IN_BLOCK = re.compile(rb"\nWARC/\d+\.\d+\r*\n(?:WARC-[A-Za-z-]+[ \t]*:|[^\n]{0,40}\Z|\Z)")
+_HEAD_IN_BLOCK = re.compile(rb"\nWARC/\d+\.\d+\r*\n(?:WARC-[A-Za-z-]+[ \t]*:|[^\n]{0,40}\Z)")
+_VERSION_START = re.compile(rb"WARC/\d+\.\d+\r*\n")
+_SKIP_TAIL = 1 << 16  # the last bytes of a skipped block are kept: a swallowed head is found there
 
 
 @dataclass
@@ -116,28 +118,37 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
         n = int(length)
         keep = min(n, max(limit(headers), _ARC_DESC_BYTES if headers.get("arc-filedesc") else 0))
         block = stream.read(keep) if keep else b""
-        cut = None
-        if len(block) < keep or not _skip(stream, n - keep):
+        ended = len(block) < keep
+        # The block's last bytes read, and their offset in the block: where a record head is
+        # looked for when the block's length proves too long (the head swallowed is at its end).
+        window, window_at = block, 0
+        if not ended and n > keep:
+            skipped, count = _skip(stream, n - keep)
+            ended = count < n - keep
+            window, window_at = (block + skipped, 0) if len(skipped) == count else (skipped, keep + count - len(skipped))
+        cut, trail = None, b""
+        if ended:
             # The stream ends inside the block: cut, or a Content-Length too long that took in
             # the records after it (whose heads are then found inside the block).
-            cut = _overrun(block) if not arc and len(block) < keep else None
+            cut = _overrun(window, b"") if not arc else None
             if cut is None:
                 yield WarcDamage("truncated_warc", headers, fatal=True)
                 return
-        elif not arc and n and keep == n:
-            # What follows a block is blank lines, then the next record. Anything else after a
-            # block held whole: a Content-Length too long may have swallowed the next record's head.
+        elif not arc and n:
+            # What follows a block is blank lines, then the next record. Anything else: a
+            # Content-Length too long may have swallowed (a part of) the next record's head.
             pending = readline(MAX_HEADER_BYTES)
-            blanks = 0
-            while pending and _is_blank(pending) and blanks < 2:
-                pending, blanks = readline(MAX_HEADER_BYTES), blanks + 1
+            trail = pending
+            while pending and _is_blank(pending) and len(trail) <= 8:
+                pending = readline(MAX_HEADER_BYTES)
+                trail += pending
             if pending and not _is_blank(pending) and not pending.startswith(b"WARC/"):
-                cut = _overrun(block)
-        if cut is not None:  # resume at the record head found inside the block
-            stream = _unread(block[cut:] + (pending or b""), stream)
+                cut = _overrun(window, trail)
+        if cut is not None:  # the block ends before the head found in it; reading resumes there
+            stream = _unread(window[cut:] + trail, stream)
             readline, pending = stream.readline, None
-            block = _strip_trailer(block[:cut])
-            n = len(block)
+            n = window_at + len(_strip_trailer(window[:cut]))
+            block = block[:n]
             headers = {**headers, "content-length": str(n)}
         if headers.get("arc-filedesc") and block[:2].strip() == b"2":
             arc = 2
@@ -145,11 +156,16 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
         yield WarcRecord(headers, block, n)
 
 
-def _overrun(block: bytes) -> int | None:
-    """Where a record head starts inside `block`, when the block's declared length ran past its
-    record (the next record's head, or a part of it, was read as this block); None: no head."""
-    m = _HEAD_IN_BLOCK.search(block)
-    return m.start() + 1 if m else None
+def _overrun(window: bytes, trail: bytes) -> int | None:
+    """Where a record head starts in `window` (a block's last bytes; `trail`: the lines read after
+    it), when the block's declared length ran past its record; None: no head there."""
+    m = _HEAD_IN_BLOCK.search(window)
+    if m:
+        return m.start() + 1
+    line = window.rfind(b"\n") + 1  # a head cut inside its version line, completed by the trail
+    if line < len(window) and trail and _VERSION_START.match(window[line:line + 16] + trail[:32]):
+        return line
+    return None
 
 
 def _strip_trailer(block: bytes) -> bytes:
@@ -245,11 +261,14 @@ def _arc_header(line: bytes, version: int) -> tuple[dict[str, str], str]:
     return headers, "ok"
 
 
-def _skip(stream: IO[bytes], n: int) -> bool:
-    """Skip n bytes; False when the stream ends first."""
-    while n > 0:
-        got = len(stream.read(min(n, _SKIP_CHUNK)))
-        if not got:
-            return False
-        n -= got
-    return True
+def _skip(stream: IO[bytes], n: int) -> tuple[bytes, int]:
+    """Skip up to n bytes: (the last up to _SKIP_TAIL of them, how many; fewer than n: the stream ended)."""
+    last = prev = b""
+    done = 0
+    while done < n:
+        data = stream.read(min(n - done, _SKIP_CHUNK))
+        if not data:
+            break
+        prev, last = last, data
+        done += len(data)
+    return (prev + last)[-_SKIP_TAIL:] if len(last) < _SKIP_TAIL else last, done
