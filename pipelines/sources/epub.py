@@ -15,6 +15,9 @@ Inside a document (lxml), navigation (`<nav>`, `role="navigation"`, link lists),
 skipped type, page-break markers, page footers and paragraph-number links are removed before HTML to
 text (resiliparse).
 
+A spine document whose zip member is damaged (a bad CRC, corrupt deflate data) costs that
+document, counted in the meta's `damaged_chapters`; a book with none left is `corrupt_epub`.
+
 Encoding of each document: a byte-order mark, else the XML declaration's `encoding`, else a
 `<meta charset>`, else UTF-8 (the XML default) if the bytes are valid UTF-8, else detected.
 """
@@ -25,6 +28,7 @@ import codecs
 import posixpath
 import re
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -224,7 +228,7 @@ def epub_book(zf: zipfile.ZipFile, cfg: BooksConfig, limit: int) -> tuple[str, d
     skipped: Counter = Counter()
     encodings: Counter = Counter()
     seen: set[str] = set()
-    missing = size = 0
+    missing = damaged = size = 0
     for n, ref in enumerate(spine):
         item = manifest.get(ref.get("idref"))
         if item is None:
@@ -243,6 +247,9 @@ def epub_book(zf: zipfile.ZipFile, cfg: BooksConfig, limit: int) -> tuple[str, d
         except KeyError:
             missing += 1
             continue
+        except (zipfile.BadZipFile, zlib.error, EOFError):  # a damaged member (bad CRC, corrupt deflate):
+            damaged += 1  # it costs that chapter, not the book
+            continue
         html, enc = decode_markup(data)
         encodings[enc] += 1
         text = _clean(html, skip, n < EDGE_DOCUMENTS or n >= len(spine) - EDGE_DOCUMENTS)
@@ -258,4 +265,8 @@ def epub_book(zf: zipfile.ZipFile, cfg: BooksConfig, limit: int) -> tuple[str, d
             "language": languages[0] if languages else None, "chapters": len(chapters),
             "missing_chapters": missing, "skipped": dict(sorted(skipped.items())),
             "encoding": encodings.most_common(1)[0][0] if encodings else None}
+    if damaged:
+        if not chapters:
+            raise CorruptEpub(f"{damaged} damaged chapters and none read")
+        meta["damaged_chapters"] = damaged
     return "\n\n".join(chapters), meta

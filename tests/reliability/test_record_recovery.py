@@ -327,6 +327,31 @@ def _read_web_bytes(data: bytes, gz: bool, tempfile) -> list:
         return list(read_web(str(path), WEB_SRC, CFG))
 
 
+# --- EPUB ---------------------------------------------------------------------------------------
+
+def test_damaged_epub_chapter_costs_that_chapter_only(tmp_path):
+    """A book's record is its EPUB; a chapter whose zip member is damaged is skipped and counted,
+    the book keeps its other chapters (it was one `corrupt_epub` drop)."""
+    import zipfile
+
+    from pipelines.sources.books import read_books
+    from tests.sources.fixtures import paragraph, write_epub
+
+    names = ["one.xhtml", "two.xhtml", "three.xhtml"]
+    path = write_epub(tmp_path / "b.epub", {n: paragraph(k) for k, n in enumerate(names)}, names)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("OEBPS/text/two.xhtml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for i in range(start + 5, start + info.compress_size - 5, 7):  # the deflate data, damaged
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    src = SourceConfig(name="books", kind="books", paths=["x"])
+    [doc] = list(read_books(str(path), src, CFG))
+    assert isinstance(doc, Doc) and doc.meta["damaged_chapters"] == 1 and doc.meta["chapters"] == 2
+    assert paragraph(0) in doc.text and paragraph(2) in doc.text and paragraph(1) not in doc.text
+
+
 # --- through the pipeline ----------------------------------------------------------------------
 
 def test_read_stage_accounts_for_every_record(tmp_path, ray_local):
