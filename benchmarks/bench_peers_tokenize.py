@@ -46,7 +46,9 @@ ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
 def reap_all(grace=5.0):
-    deadline, killed = time.time() + grace, False
+    # Wait for every descendant; past `grace` seconds SIGTERM the children left, past twice that
+    # SIGKILL them (multiprocessing's resource tracker ignores SIGTERM until its parent exits).
+    t0 = time.time()
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -54,14 +56,14 @@ def reap_all(grace=5.0):
             return
         if pid:
             continue
-        if time.time() > deadline and not killed:
+        waited = time.time() - t0
+        if waited > grace:
             for p in os.listdir("/proc"):
                 try:
                     if p.isdigit() and int(open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1]) == os.getpid():
-                        os.kill(int(p), signal.SIGTERM)
+                        os.kill(int(p), signal.SIGKILL if waited > 2 * grace else signal.SIGTERM)
                 except (OSError, ValueError, IndexError):
                     pass
-            killed = True
         time.sleep(0.1)
 """
 

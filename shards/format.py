@@ -15,12 +15,12 @@ at most 2^31-1 tokens (`shards.config.MAX_SHARD_TOKENS`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -64,14 +64,55 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def write_shard(path: Path, ids: list[str], sources: list[str], tokens: pa.ListArray, schema: pa.Schema) -> None:
-    """Write one uncompressed IPC file atomically (write to a temporary name, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_arrays([pa.array(ids, pa.string()), pa.array(sources, pa.string()), tokens], schema=schema)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+class _HashingSink:
+    """A write-only file that hashes and counts what passes through it (no re-read to checksum)."""
+
+    def __init__(self, f):
+        self.f, self.h, self.n, self.closed = f, hashlib.sha256(), 0, False
+
+    def write(self, data) -> int:
+        self.h.update(data)
+        self.n += len(data)
+        return self.f.write(data)
+
+    def flush(self) -> None:
+        self.f.flush()
+
+    def tell(self) -> int:
+        return self.n
+
+    def close(self) -> None:
+        self.closed = True  # the commit closes the real file
+
+    def sha256(self) -> str:
+        return self.h.hexdigest()
+
+
+def _strings(values) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(pa.string()) if isinstance(values, pa.Array) else pa.array(values, pa.string())
+
+
+@contextlib.contextmanager
+def ipc_writer(path: Path, schema: pa.Schema, *, durable: bool = True) -> Iterator[tuple[Any, _HashingSink]]:
+    """An Arrow IPC file writer whose file is committed whole when the block ends
+    (`pipelines.storage.open_commit`); the sink's `sha256()` and `n` are known right after."""
+    from pipelines.storage import open_commit
+
+    with open_commit(path, durable=durable) as f:
+        sink = _HashingSink(f)
+        with pa.ipc.new_file(pa.PythonFile(sink, mode="w"), schema) as writer:
+            yield writer, sink
+
+
+def write_shard(path: Path, ids, sources, tokens: pa.ListArray, schema: pa.Schema) -> tuple[str, int]:
+    """Write one uncompressed IPC file, committed whole; returns its (sha256, bytes), computed while
+    writing (no re-read). `ids` / `sources`: lists or Arrow string arrays."""
+    table = pa.Table.from_arrays([_strings(ids), _strings(sources), tokens], schema=schema)
+    with ipc_writer(path, schema) as (writer, sink):
         writer.write_table(table)
-    os.replace(tmp, path)
+    return sink.sha256(), sink.n
 
 
 def open_shard(path: Path) -> pa.Table:

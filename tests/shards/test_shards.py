@@ -3,6 +3,7 @@ exported for nanoGPT and Megatron, described by `grist stats` and the HTML repor
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +31,20 @@ def test_one_and_two_workers_give_byte_identical_shards(run, tmp_path_factory):
     _, _, out2 = full_run(tmp_path_factory, workers=2)
     a, b = dir_bytes(out1 / "shards"), dir_bytes(out2 / "shards")
     assert len(a) > 5 and a == b
+
+
+def test_shards_written_by_workers_are_byte_identical(run, tmp_path_factory, monkeypatch):
+    """The run above writes its few shards on the driver (under `ShardStage.inline_tokens`); here
+    every shard group is a part task on two workers: same bytes."""
+    from shards.stage import ShardStage
+
+    cfg, _, out1 = run
+    monkeypatch.setattr(ShardStage, "inline_tokens", -1)
+    cfg2 = cfg.model_copy(update={"output": str(tmp_path_factory.mktemp("on-workers") / "out")})
+    report = run_config(cfg2, workers=2)
+    shards_stage = next(s for s in report["stages"] if s["name"] == "shards")
+    assert shards_stage["extra"]["write_tasks"] > 1
+    assert dir_bytes(out1 / "shards") == dir_bytes(Path(cfg2.output) / "shards")
 
 
 def test_pyarrow_memory_map_reads_zero_copy(run):

@@ -120,3 +120,57 @@ def test_a_given_tokenizer_json_is_used(ray_local, tmp_path, tmp_path_factory):
     assert m.tokenizer_sha256 == hashlib.sha256(given.read_bytes()).hexdigest()
     # no mixture stage: every kept document exactly once
     assert sum(s.documents for s in m.shards) == 60 and {s.split for s in m.shards} == {"train"}
+
+
+def _reference_sample(docs: list[dict], sample_chars: int, seed: int, bytes_per_token: float) -> list[tuple[str, str]]:
+    """The sample as a prefix of the whole (key, id) order per source (every document once)."""
+    import math
+
+    from pipelines.mixture import doc_key
+
+    tokens = {}
+    for d in docs:
+        tokens[d["source"]] = tokens.get(d["source"], 0) + math.ceil(len(d["text"].encode()) / bytes_per_token) + 1
+    total = sum(tokens.values())
+    picked = []
+    for s in sorted(tokens):
+        rows = sorted((doc_key(seed, d["id"], "tokenizer"), d["id"], len(d["text"])) for d in docs if d["source"] == s)
+        budget, cum, k = sample_chars * tokens[s] / total, 0, 0
+        for _, _, n in rows:
+            if cum + n > budget:
+                break
+            cum, k = cum + n, k + 1
+        picked += [(s, i) for _, i, _ in rows[:max(1, k)]]
+    return picked
+
+
+@pytest.mark.parametrize("on_workers", [False, True])
+def test_sample_is_the_prefix_of_the_whole_order(ray_local, tmp_path, monkeypatch, on_workers):
+    """Workers take the sample by key threshold (only the sample reaches the driver); it is the
+    same sample as a prefix of every document in (key, id) order."""
+    import pyarrow.parquet as pq
+
+    from pipelines.document import documents_table
+    from pipelines.stage import StageContext
+    from tests.shards.corpus import make_sources
+    from tokenizer import stage as ts
+
+    rng = random.Random(1)
+    docs = [{"id": f"{s}-{i:04d}", "source": s, "text": g(rng)}
+            for s, g, n in (("web", english, 300), ("zh", chinese, 120)) for i in range(n)]
+    inputs = []
+    for k in range(3):
+        for s in ("web", "zh"):
+            p = tmp_path / "parts" / f"{s}-{k:05d}.parquet"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(documents_table(d for d in docs[k::3] if d["source"] == s), p)
+            inputs.append(p)
+    srcs = make_sources(tmp_path / "data", {"web": 2, "zh": 2}, {"web": 1.0, "zh": 1.0}, files=1)
+    cfg = make_config(tmp_path, srcs, tokenizer={"sample_chars": 30_000})
+    monkeypatch.setattr(ts, "INLINE_BYTES", -1 if on_workers else 1 << 40)
+    ctx = StageContext(cfg=cfg, output=tmp_path / "out", work=tmp_path / "work", inputs=inputs, stage_hash="h", workers=2)
+    picked = ts.sample_ids(ctx)
+    assert picked == _reference_sample(docs, 30_000, cfg.seed, cfg.mixture.bytes_per_token)
+    texts = ts._sample_texts(ctx, picked)
+    by_key = {(d["source"], d["id"]): d["text"] for d in docs}
+    assert texts == [by_key[k] for k in picked] and 0 < sum(map(len, texts)) <= 30_000
