@@ -179,19 +179,20 @@ class ApplyPartTask:
         return StepPartTask(DecisionStep(decisions), STAGE, self.work, self.batch_rows).run(spec)
 
 
-_PART_TASKS: dict[str, Any] = {}  # per worker process: part tasks built (and set up) once, like an actor
+_PART_TASKS: dict[str, Any] = {}  # per worker process: the part task built (and set up) once, like an actor
 
 
 def _part_task(spec: dict[str, Any]) -> dict[str, Any]:
     task = _PART_TASKS.get(spec["task_key"])
     if task is None:
+        _PART_TASKS.clear()  # one map at a time: a long-lived worker keeps no stale task (or its eval index)
         task = _PART_TASKS[spec["task_key"]] = spec["factory"]()
         task.setup()
     return task.run({k: v for k, v in spec.items() if k not in ("factory", "task_key")})
 
 
 def map_part_tasks(factory: Callable[[], Any], specs: list[dict[str, Any]], work: Path, label: str,
-                   workers: int | None) -> list[PartStats]:
+                   ctx: StageContext) -> list[PartStats]:
     """`ctx.map_parts` as plain tasks: the worker processes of the shuffle rounds run the parts
     too, each building the part task once, instead of a new actor pool per map (measured: an
     actor pool costs seconds to start on a loaded 2-core machine, a round of tasks milliseconds).
@@ -199,9 +200,9 @@ def map_part_tasks(factory: Callable[[], Any], specs: list[dict[str, Any]], work
     from pipelines.runner import map_tasks
 
     done = done_parts(work)
-    key = f"{label}:{work}"
+    key = f"{label}:{work}:{ctx.stage_hash}"  # the hash: a rerun with another config builds a new task
     todo = sorted((s for s in specs if s["part"] not in done), key=lambda s: (-int(s.get("size", 0)), s["part"]))
-    map_tasks(_part_task, [{**s, "factory": factory, "task_key": key} for s in todo], label=label, workers=workers)
+    map_tasks(_part_task, [{**s, "factory": factory, "task_key": key} for s in todo], label=label, workers=ctx.workers)
     wanted = {s["part"] for s in specs}
     return [p for p in load_part_stats(work) if p.part in wanted]
 
@@ -277,7 +278,7 @@ class DedupStage(Stage):
                 scan_specs.append({**s, "part": name, "row_groups": c[:2] if c else None, "row0": c[2] if c else 0})
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        map_part_tasks(scan_factory, scan_specs, work / "scan", "dedup:scan", ctx.workers)
+        map_part_tasks(scan_factory, scan_specs, work / "scan", "dedup:scan", ctx)
         timings["scan"] = time.perf_counter() - t0
         extra: dict[str, Any] = {k: plan[k] for k in ("buckets", "bands", "rows")}
         decide_files: list[str] = []
@@ -286,7 +287,7 @@ class DedupStage(Stage):
             extra.update(facts)
         factory = functools.partial(ApplyPartTask, work, ctx.cfg.read.batch_rows, decide_files, chunks)
         t0 = time.perf_counter()
-        parts = map_part_tasks(factory, specs, work, STAGE, ctx.workers)
+        parts = map_part_tasks(factory, specs, work, STAGE, ctx)
         timings["apply"] = time.perf_counter() - t0
         # wall seconds per sub-step of this run (a resumed run times only what it redid)
         extra["seconds"] = {k: round(v, 3) for k, v in timings.items()}
