@@ -1,6 +1,6 @@
 """Heuristic filters: grist's filter stage vs datatrove 0.10.1's equivalent filters, documents per CPU-second.
 
-    .venv/bin/python benchmarks/bench_peers_filters.py [--mb 64] [--workers 2] [--only grist,datatrove,datatrove-split]
+    .venv/bin/python benchmarks/bench_peers_filters.py [--mb 64] [--workers 2] [--only grist,datatrove,grist-4rules,datatrove-split]
 
 Same corpus (benchmarks/peer_corpus.py: real text, 16 jsonl.gz files), same number of workers, and
 every side runs as a child process measured by `bench_peers_dedup.measure` (CPU seconds of the
@@ -11,7 +11,8 @@ workers and Ray's workers are grandchildren; grist's child is also a subreaper):
   (language id and the quality classifier, which datatrove runs only with downloaded models):
   line cleaning, PII, C4, Gopher quality, Gopher repetition, FineWeb; dedup, mixture, tokenizer
   and shards off. Two children: `--until read` (jsonl.gz -> parts), then the filter stage (the
-  read stage is up to date). Each includes a Ray start.
+  read stage is up to date). Each includes a Ray start (and Ray's daemons' CPU while it runs).
+  `grist-4rules`: the same with only the rules datatrove has (line cleaning and PII off).
 - datatrove (own venv): `JsonlReader` -> `C4QualityFilter` -> `GopherQualityFilter` ->
   `GopherRepetitionFilter` -> `FineWebQualityFilter` -> `JsonlWriter` (uncompressed),
   `LocalPipelineExecutor(tasks=16, workers=W)`. Its English word tokenizer is spaCy's (its
@@ -84,10 +85,16 @@ def ensure_peer_extras() -> None:
         subprocess.run([peer_python(), "-m", "pip", "install", "-q", *PEER_EXTRAS], check=True)
 
 
-def grist_config(folder: Path, work: Path) -> Path:
+def grist_config(folder: Path, work: Path, four: bool = False) -> Path:
+    """The run's config: the filter stage's defaults less fastText, or (`four`) only the rules
+    datatrove has too (line cleaning and PII off as well)."""
+    filters = {"enabled": True, "language": {"enabled": False}, "quality": {"enabled": False}}
+    if four:
+        filters.update(lines={"enabled": False}, pii={"enabled": False})
+    work.mkdir(parents=True, exist_ok=True)
     cfg = {"output": str(work / "out"), "seed": 0,
            "sources": [{"name": "peer", "kind": "jsonl", "domain": "web", "paths": [str(folder / "*.jsonl.gz")]}],
-           "filters": {"enabled": True, "language": {"enabled": False}, "quality": {"enabled": False}},
+           "filters": filters,
            "dedup": {"enabled": False}, "mixture": {"enabled": False}, "tokenizer": {"enabled": False},
            "shards": {"enabled": False}}
     path = work / "grist.yaml"
@@ -127,8 +134,8 @@ def _grist_child(config: str, until: str | None, workers: int) -> int:
     return rc
 
 
-def run_grist(folder: Path, workers: int, work: Path) -> dict:
-    cfg = grist_config(folder, work)
+def run_grist(folder: Path, workers: int, work: Path, four: bool = False) -> dict:
+    cfg = grist_config(folder, work, four)
     child = [sys.executable, str(Path(__file__).resolve()), "--grist-child", str(cfg), "--workers", str(workers)]
     read = measure(child + ["--until", "read"], cwd=str(ROOT))
     filt = measure(child, cwd=str(ROOT))
@@ -154,7 +161,7 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
     """Rows (what, grist, peer, ratio, goal, peer_name, unit, ...) for benchmarks/bench_peers.py."""
     args = args or parse_args([])
     mb, workers = getattr(args, "mb", 64), getattr(args, "workers", 2)
-    tools = [t for t in getattr(args, "only", "grist,datatrove,datatrove-split").split(",") if t]
+    tools = [t for t in getattr(args, "only", "grist,datatrove,grist-4rules,datatrove-split").split(",") if t]
     from benchmarks.peer_corpus import build
 
     folder = build(mb)
@@ -166,50 +173,51 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bench-filters-") as tmp:
         tmp = Path(tmp)
         for tool in tools:  # the order given: alternate runs with --only to see the spread
-            if tool == "grist":
-                res[tool] = run_grist(folder, workers, tmp)
+            if tool.startswith("grist"):
+                res[tool] = run_grist(folder, workers, tmp / tool, four=tool == "grist-4rules")
             else:
                 res[tool] = run_datatrove(folder, len(files), workers, tmp, "split" if tool == "datatrove-split" else "spacy")
     docs = done["docs"]
     print(f"corpus: {len(files)} files, {docs:,} documents, {done['text_bytes'] / 1e6:.1f} MB of text; {workers} workers")
     rows: list[dict] = []
     common = {"unit": "docs/CPU-s", "corpus_mb": round(done["text_bytes"] / 1e6, 1), "workers": workers, "goal": f"≥{GOAL}"}
-    g = res.get("grist")
-    if g:
+    grists = [t for t in tools if t.startswith("grist")]
+    peers = [t for t in tools if not t.startswith("grist")]
+    rate: dict[str, float] = {}
+    for tool in grists:
+        g = res[tool]
         assert g["docs"] == docs, (g["docs"], docs)
-        print(f"  grist read:     {g['read']['cpu_s']:7.1f} CPU-s {g['read']['wall_s']:6.1f} s wall")
-        print(f"  grist filters:  {g['filters']['cpu_s']:7.1f} CPU-s {g['filters']['wall_s']:6.1f} s wall  "
-              f"kept {g['kept']:,}  (stage seconds {g['stage_seconds']})")
-    for tool in tools:
-        if tool == "grist":
-            continue
+        rate[tool] = docs / g["filters"]["cpu_s"]
+        rate[tool + " e2e"] = docs / (g["read"]["cpu_s"] + g["filters"]["cpu_s"])
+        print(f"  {tool + ':':<16}read {g['read']['cpu_s']:6.1f} CPU-s {g['read']['wall_s']:6.1f} s wall; filters "
+              f"{g['filters']['cpu_s']:6.1f} CPU-s {g['filters']['wall_s']:6.1f} s wall; kept {g['kept']:,} "
+              f"(stage seconds {g['stage_seconds']})")
+    for tool in peers:
         d = res[tool]
-        print(f"  {tool + ':':<15} {d['cpu_s']:7.1f} CPU-s {d['wall_s']:6.1f} s wall  kept {d['kept']:,}")
-    g_stage = docs / g["filters"]["cpu_s"] if g else None
-    g_e2e = docs / (g["read"]["cpu_s"] + g["filters"]["cpu_s"]) if g else None
-    line = [f"grist filter stage {g_stage:,.0f}", f"grist jsonl.gz->filtered {g_e2e:,.0f}"] if g else []
-    for tool in tools:
-        if tool != "grist":
-            line.append(f"{tool} {docs / res[tool]['cpu_s']:,.0f}")
-    print(f"  docs/CPU-s: {', '.join(line)}")
-    for tool in tools:
-        if tool == "grist" or not g:
-            continue
-        peer = docs / res[tool]["cpu_s"]
-        name = "datatrove C4+Gopher+FineWeb filters" + (" (whitespace words)" if tool == "datatrove-split" else " (spaCy words)")
-        print(f"  grist / {tool}: {g_stage / peer:.2f}x (filter stage), {g_e2e / peer:.2f}x (jsonl.gz -> filtered); "
-              f"goal ≥{GOAL}x: {'met' if g_stage / peer >= GOAL else 'NOT met'}")
-        rows.append({"what": "heuristic filters (filter stage)", "grist": g_stage, "peer": peer, "ratio": g_stage / peer,
-                     "peer_name": name, **common})
-        rows.append({"what": "heuristic filters (jsonl.gz -> filtered)", "grist": g_e2e, "peer": peer,
-                     "ratio": g_e2e / peer, "peer_name": name, **common})
+        rate[tool] = docs / d["cpu_s"]
+        print(f"  {tool + ':':<16}{d['cpu_s']:6.1f} CPU-s {d['wall_s']:6.1f} s wall; kept {d['kept']:,}")
+    print("  docs/CPU-s: " + ", ".join(f"{k} {v:,.0f}" for k, v in rate.items()))
+    for gt in grists:
+        what = "defaults less fastText" if gt == "grist" else "the 4 rules datatrove has"
+        for pt in peers:
+            peer = rate[pt]
+            r_stage, r_e2e = rate[gt] / peer, rate[gt + " e2e"] / peer
+            print(f"  {gt} / {pt}: {r_stage:.2f}x (filter stage), {r_e2e:.2f}x (jsonl.gz -> filtered); "
+                  f"goal ≥{GOAL}x: {'met' if r_stage >= GOAL else 'NOT met'}")
+            name = ("datatrove C4+Gopher+FineWeb filters"
+                    + (" (whitespace words)" if pt == "datatrove-split" else " (spaCy words, its default)"))
+            rows.append({"what": f"heuristic filters, grist {what} (filter stage)", "grist": rate[gt], "peer": peer,
+                         "ratio": r_stage, "peer_name": name, **common})
+            rows.append({"what": f"heuristic filters, grist {what} (jsonl.gz -> filtered)", "grist": rate[gt + " e2e"],
+                         "peer": peer, "ratio": r_e2e, "peer_name": name, **common})
     return rows
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--mb", type=int, default=64, help="peer corpus size (benchmarks/peer_corpus.py)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--only", default="grist,datatrove,datatrove-split", help="tools to run, in this order")
+    ap.add_argument("--only", default="grist,datatrove,grist-4rules,datatrove-split",
+                    help="tools to run, in this order (grist, grist-4rules, datatrove, datatrove-split)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
