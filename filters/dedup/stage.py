@@ -1,10 +1,11 @@
 """The dedup stage: decontamination, exact and MinHash LSH near-duplicates, in one pass of
 sub-steps under `_work/NN-dedup/`, each resumable on its own:
 
-  scan/     map over parts: per document the contamination check, the exact key, the MinHash band
-            keys; writes per part one file of band rows (`bands/`) and one of node rows (`nodes/`:
-            keep-rule fields and shingle set), each sorted by destination bucket, and the
-            contaminated ids (`contam/`).
+  scan/     map over parts (or row-group chunks of them when parts are fewer than buckets): per
+            document the contamination check, the exact key, the MinHash band keys; writes per
+            task one file of band rows (`bands/`) and one of node rows (`nodes/`: keep-rule
+            fields and shingle set), each sorted by destination bucket, and the contaminated ids
+            (`contam/`).
   cand/ verify1/ verify2/ cc/ members/ decide/
             shuffle rounds, one task per bucket through the runner (see components.py): band
             groups -> candidate pairs -> true-Jaccard check -> connected components -> keeper
@@ -12,7 +13,9 @@ sub-steps under `_work/NN-dedup/`, each resumable on its own:
   kept/ dropped/ stats/
             map over parts: every document kept or dropped with its reason.
 
-Buckets = `buckets_per_worker` x workers (fixed in `plan.json` at the first run). Memory per task
+Buckets = `buckets_per_worker` x workers (fixed in `plan.json` at the first run). All tasks are
+plain tasks through the runner (`map_tasks`): the part maps too, each worker building its part
+task once, so the stage starts no actor pool. Memory per task
 is one part or one bucket, never the corpus. Every task commits its one output file and then a
 marker (`stats/PART.json` for part maps, `_done/NAME.json` for rounds), so a rerun after a kill
 redoes only unmarked tasks; decisions depend only on the inputs (sorted where order matters), so
@@ -161,9 +164,8 @@ class ApplyPartTask:
 
     resources = Resources(cpus=1)
 
-    def __init__(self, work: Path, batch_rows: int, decide_files: list[str], chunks: dict[str, list[str]]):
+    def __init__(self, work: Path, batch_rows: int, decide_files: list[str]):
         self.work, self.batch_rows, self.decide_files = storage.location(work), batch_rows, decide_files
-        self.chunks = chunks  # part -> its scan chunk names
 
     def setup(self) -> None:
         pass
@@ -173,7 +175,7 @@ class ApplyPartTask:
         if self.decide_files:
             t = cc.part_decisions(self.decide_files, spec["index"])
             decisions.update(zip(t["id"].to_pylist(), zip(t["reason"].to_pylist(), t["duplicate_of"].to_pylist())))
-        contam = [self.work / "scan" / "contam" / f"{c}.parquet" for c in self.chunks[spec["part"]]]
+        contam = [self.work / "scan" / "contam" / f"{c}.parquet" for c in spec.get("chunks", [spec["part"]])]
         t = cc.read_dest(contam, None, CONTAM_SCHEMA)
         decisions.update((i, (r, None)) for i, r in zip(t["id"].to_pylist(), t["reason"].to_pylist()))
         return StepPartTask(DecisionStep(decisions), STAGE, self.work, self.batch_rows).run(spec)
@@ -285,9 +287,9 @@ class DedupStage(Stage):
         if cfg.exact.enabled or cfg.minhash.enabled:
             facts, decide_files = self._cluster(ctx, plan, [s["part"] for s in scan_specs], timings)
             extra.update(facts)
-        factory = functools.partial(ApplyPartTask, work, ctx.cfg.read.batch_rows, decide_files, chunks)
+        factory = functools.partial(ApplyPartTask, work, ctx.cfg.read.batch_rows, decide_files)
         t0 = time.perf_counter()
-        parts = map_part_tasks(factory, specs, work, STAGE, ctx)
+        parts = map_part_tasks(factory, [{**s, "chunks": chunks[s["part"]]} for s in specs], work, STAGE, ctx)
         timings["apply"] = time.perf_counter() - t0
         # wall seconds per sub-step of this run (a resumed run times only what it redid)
         extra["seconds"] = {k: round(v, 3) for k, v in timings.items()}
