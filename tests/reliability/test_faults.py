@@ -187,7 +187,6 @@ def _listeners(pids: set[int]) -> list[str]:
     return addrs
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 # GRIST_FAULTS_ALL_STAGES=1 adds the other stages (each costs two more runs).
 STAGES = ["read", "dedup", "shards"] + (["filters", "mixture", "tokenizer"] if os.environ.get("GRIST_FAULTS_ALL_STAGES")
                                         else [])
@@ -201,6 +200,7 @@ def _started(output: Path, stage: str) -> bool:
     return _committed(output, stage)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("stage", STAGES)
 def test_kill_in_a_stage_then_rerun_is_byte_identical_and_leaves_no_process(stage, reference, tmp_path):
     ref_root, ref = reference
@@ -403,3 +403,77 @@ def test_a_second_run_into_a_busy_output_is_refused(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+# ---------------------------------------------------------------------------------------------
+# the watchdog on its own (no Ray): what it reaps and what it spares
+
+_DRIVER = r"""
+import os, subprocess, sys, time
+sys.path.insert(0, sys.argv[1])
+from pipelines.ray_watchdog import Watchdog
+session, clean = sys.argv[2], sys.argv[3] == "clean"
+w = Watchdog()
+w.start()
+hold = "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); f = open(sys.argv[1], 'w'); time.sleep(600)"
+child = subprocess.Popen([sys.executable, "-c", hold, os.path.join(session, "child.log")])
+# a grandchild re-parented to init at once: found by the file it holds in the session folder
+orphan = ("import os, sys; pid = os.fork()\nif pid: print(pid, flush=True); os._exit(0)\n"
+          "os.dup2(os.open(os.devnull, os.O_WRONLY), 1); os.dup2(1, 2)\n" + hold)  # let go of our pipes
+out = subprocess.run([sys.executable, "-c", orphan, os.path.join(session, "orphan.log")], capture_output=True, text=True)
+w.session(session)
+while not (os.path.exists(os.path.join(session, "child.log")) and os.path.exists(os.path.join(session, "orphan.log"))):
+    time.sleep(0.05)
+print(child.pid, out.stdout.strip(), flush=True)
+if clean:
+    w.stop()
+    print("stopped", flush=True)
+time.sleep(600)
+"""
+
+
+def _start_driver(tmp_path: Path, mode: str) -> tuple[subprocess.Popen, list[int]]:
+    session = tmp_path / "session_x"
+    session.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", _DRIVER, str(ROOT), str(session), mode], stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert len(pids) == 2, pids
+    return proc, pids
+
+
+def _gone(pids: list[int]) -> bool:
+    return all(ray_watchdog._stat(p) is None for p in pids)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_watchdog_reaps_children_and_session_holders_of_a_killed_driver(tmp_path):
+    proc, pids = _start_driver(tmp_path, "kill")
+    try:
+        assert not _gone(pids)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        _wait(lambda: _gone(pids), "the driver's child and the orphan holding a session file to end", 120)
+    finally:
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_watchdog_stopped_cleanly_spares_the_driver(tmp_path):
+    proc, pids = _start_driver(tmp_path, "clean")
+    try:
+        assert proc.stdout.readline().strip() == "stopped"
+        _wait(lambda: _gone(pids), "the session's processes to end", 120)  # the child holds a session file too
+        assert proc.poll() is None  # the driver itself lives on
+    finally:
+        proc.kill()
+        proc.wait()
+        for p in pids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
