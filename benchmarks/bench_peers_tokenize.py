@@ -4,18 +4,22 @@
 
 Same corpus (benchmarks/peer_corpus.py, real text as jsonl.gz), same tokenizer.json (byte-level BPE
 trained once with grist's `tokenizer.train`, cached), same number of workers, and every side runs
-as a child process measured by `benchmarks.peers.run_measured` (CPU seconds of the child and its
-descendants, as the OS counts them):
+as a child process measured the same way (below):
 
 - grist: `grist run` with filters, dedup, mixture and tokenizer training off and `tokenizer.path`
   set, in two children: `--until read` (jsonl.gz -> documents parts), then the shards stage
-  (tokenize + global shuffle + shards + manifest). Each child includes a Ray start. The child
-  makes itself a subreaper and reaps every descendant before it exits, so Ray's workers' CPU is
-  counted too.
+  (tokenize + global shuffle + shards + manifest). Each child includes a Ray start (fixed cost).
 - datatrove 0.10.1 (own venv): `JsonlReader` -> `DocumentTokenizer` (eos token, per-file shuffle),
   `LocalPipelineExecutor(tasks=files, workers=W)`.
-- raw: `Tokenizer.encode_batch` over the same texts with W Rust threads (RUSAGE_SELF around the
-  encoding only): the ceiling, nothing read or written.
+- raw: `Tokenizer.encode_batch` over the same texts in one process (RUSAGE_SELF around the
+  encoding only): nothing read or written.
+
+Every side runs with RAYON_NUM_THREADS=1 (one Rust thread per worker process, as grist's actors
+set it): per-core figures, no idle threads spinning.
+
+CPU seconds are read from /proc (`run_polled`: every descendant's own time, polled), not from
+`getrusage(RUSAGE_CHILDREN)`: raylet ignores SIGCHLD, so Ray's workers' CPU never reaches a parent
+and rusage shows a fraction of grist's cost (printed beside, for comparison).
 
 Ratios are what to read: the machine is shared, so absolute figures move from run to run.
 """
@@ -33,9 +37,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.peers import CACHE, run_measured, run_peer  # noqa: E402
+from benchmarks.peers import CACHE  # noqa: E402
 
 GOAL = "≥1.5 (min 1.0)"
+# One Rust thread per worker process on every side (grist's actors set the same): per-core figures.
+# tokenizers' default (a thread per core in every process) spins idle threads and costs CPU.
+ONE_THREAD = {"RAYON_NUM_THREADS": "1"}
 
 # Both measured children make themselves a subreaper and, before they exit, stop and reap every
 # descendant still there (datatrove's forkserver, Ray's daemons): the CPU time of processes that
@@ -98,6 +105,83 @@ print(json.dumps({"tokens": n, "cpu_s": r1.ru_utime - r0.ru_utime + r1.ru_stime 
 """
 
 
+def _proc_cpu() -> dict[tuple[int, int], tuple[int, float, str]]:
+    """{(pid, start time): (ppid, CPU seconds of the process itself, name)} of every process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        try:
+            name = open(f"/proc/{p}/comm").read().strip()
+        except OSError:
+            name = "?"
+        out[(int(p), int(f[19]))] = (int(f[1]), (int(f[11]) + int(f[12])) / tick, name)
+    return out
+
+
+def run_polled(cmd: list[str], *, cwd: str | None = None, env: dict[str, str] | None = None,
+               interval: float = 0.1) -> dict:
+    """Run `cmd`; CPU seconds = the sum over it and every descendant of its own CPU time, read
+    from /proc every `interval` seconds (a process's last reading counts). `getrusage` misses
+    Ray's workers: raylet ignores SIGCHLD, so their CPU time never reaches a parent. Processes
+    that live less than `interval` are missed; also returns the rusage figure for comparison."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: dict[tuple[int, int], float] = {}
+    names: dict[tuple[int, int], str] = {}
+    family: set[tuple[int, int]] = set()  # (pid, start time): a reused pid is another process
+    import threading
+
+    out: dict[str, str] = {}
+    readers = [threading.Thread(target=lambda k=k, f=f: out.__setitem__(k, f.read()), daemon=True)
+               for k, f in (("stdout", p.stdout), ("stderr", p.stderr))]
+    for t in readers:
+        t.start()
+    while True:
+        done = p.poll() is not None
+        procs = _proc_cpu()
+        alive = {pid for pid, start in procs if (pid, start) in family or (pid == p.pid and not family)}
+        family |= {k for k in procs if k[0] in alive}
+        grew = True
+        while grew:  # descendants: once seen, always counted (orphans move to another parent)
+            grew = False
+            for key, (ppid, *_) in procs.items():
+                if ppid in alive and key not in family:
+                    family.add(key)
+                    alive.add(key[0])
+                    grew = True
+        for key, (_, cpu, name) in procs.items():
+            if key in family:
+                seen[key] = max(cpu, seen.get(key, 0.0))
+                names[key] = name
+        if done:
+            break
+        time.sleep(interval)
+    for t in readers:
+        t.join()
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed ({p.returncode}):\n{out.get('stderr', '')[-4000:]}")
+    # the child itself is gone at the end: its own time is in rusage (without its children's)
+    by_name: dict[str, float] = {}
+    for key, cpu in seen.items():
+        by_name[names[key]] = by_name.get(names[key], 0.0) + cpu
+    return {"wall_s": wall, "cpu_s": sum(seen.values()), "by_process": dict(sorted(
+            ((k, round(v, 1)) for k, v in by_name.items() if v >= 0.1), key=lambda kv: -kv[1])), "rusage_cpu_s": (after.ru_utime - before.ru_utime)
+            + (after.ru_stime - before.ru_stime), "maxrss_mib": after.ru_maxrss / 1024,
+            "stdout": out.get("stdout", ""), "stderr": out.get("stderr", "")}
+
+
 def corpus_files(mb: int, files: int) -> tuple[Path, list[Path]]:
     """A folder holding the first `files` files of the peer corpus (symlinks), and those files."""
     from benchmarks.peer_corpus import build
@@ -138,20 +222,17 @@ def tokenizer_file(mb: int, vocab: int, sample_mb: int = 8) -> Path:
 
 
 def _grist_child(config: str, until: str | None, workers: int) -> int:
-    """`grist run` in a process that reaps every descendant (Ray's daemons and workers) before it
-    exits, so that their CPU time reaches its parent."""
-    scope: dict = {}
-    exec(REAP, scope)
-    from pipelines.cli import main
+    """What `grist run CONFIG` does (pipelines/run_cli.py), without building the whole CLI: its
+    parser imports torch for `grist train` (seconds of CPU, nothing to do with this stage)."""
+    from pipelines.config import load_config
+    from pipelines.run import run_pipeline
     from pipelines.runner import shutdown_ray
 
-    argv = ["run", config, "--workers", str(workers)] + (["--until", until] if until else [])
     try:
-        rc = main(argv)
+        report = run_pipeline(load_config(config), workers=workers, until=until)
     finally:
         shutdown_ray()
-    scope["reap_all"]()
-    return rc
+    return 0 if report["accounting"]["balanced"] else 1
 
 
 def run_grist(files: list[Path], tok: Path, workers: int, work: Path, root: Path = ROOT) -> dict:
@@ -164,8 +245,8 @@ def run_grist(files: list[Path], tok: Path, workers: int, work: Path, root: Path
     cfg_path.write_text(json.dumps(cfg))  # JSON is YAML
     child = [sys.executable, str(root / "benchmarks" / Path(__file__).name), "--grist-child", str(cfg_path),
              "--workers", str(workers)]
-    read = run_measured(child + ["--until", "read"], cwd=str(root))
-    shards = run_measured(child, cwd=str(root))
+    read = run_polled(child + ["--until", "read"], cwd=str(root), env=ONE_THREAD)
+    shards = run_polled(child, cwd=str(root), env=ONE_THREAD)
     manifest = json.loads((work / "out" / "shards" / "manifest.json").read_text())
     tokens = sum(t["tokens"] for t in manifest["totals"].values())
     report = json.loads((work / "out" / "report.json").read_text())
@@ -188,14 +269,16 @@ def run_datatrove(folder: Path, tok: Path, files: int, workers: int, work: Path)
     script = work / "dt_tokenize.py"
     script.write_text(DATATROVE)
     out = work / "dt-out"
-    m = run_peer([str(script), str(folder), str(tok), str(out), str(work / "dt-work"), str(work / "dt-logs"),
-                  str(files), str(workers)])
+    from benchmarks.peers import peer_python
+
+    m = run_polled([peer_python(), str(script), str(folder), str(tok), str(out), str(work / "dt-work"),
+                    str(work / "dt-logs"), str(files), str(workers)], env=ONE_THREAD)
     m["tokens"] = sum(int(p.read_text().splitlines()[1]) for p in out.glob("*.metadata"))
     return m
 
 
 def run_raw(files: list[Path], tok: Path, workers: int) -> dict:
-    m = run_measured([sys.executable, "-c", RAW, ",".join(map(str, files)), str(tok), str(workers)])
+    m = run_polled([sys.executable, "-c", RAW, ",".join(map(str, files)), str(tok), "1"])
     return {**m, **json.loads(m["stdout"])}
 
 
@@ -221,8 +304,11 @@ def run(args: argparse.Namespace) -> list[dict]:
     print(f"  grist read:    {g['read']['cpu_s']:7.1f} CPU-s {g['read']['wall_s']:6.1f} s wall  {g['read']['maxrss_mib']:6.0f} MiB")
     print(f"  grist shards:  {g['shards']['cpu_s']:7.1f} CPU-s {g['shards']['wall_s']:6.1f} s wall  "
           f"(stage seconds {g['stage_seconds']})")
+    print(f"  grist shards CPU by process: {g['shards']['by_process']}")
     print(f"  datatrove:     {dt['cpu_s']:7.1f} CPU-s {dt['wall_s']:6.1f} s wall  {dt['maxrss_mib']:6.0f} MiB")
-    print(f"  raw encode:    {raw['cpu_s']:7.1f} CPU-s (encode_batch only, {workers} threads)")
+    print(f"  raw encode:    {raw['cpu_s']:7.1f} CPU-s (encode_batch only, one thread)")
+    print(f"  (getrusage would say: grist read {g['read']['rusage_cpu_s']:.1f}, shards {g['shards']['rusage_cpu_s']:.1f}, "
+          f"datatrove {dt['rusage_cpu_s']:.1f} CPU-s: it misses Ray's workers)")
     print(f"  tokens/CPU-s: grist shards stage {g_shards:,.0f}, grist jsonl.gz->shards {g_e2e:,.0f}, "
           f"datatrove {d:,.0f}, raw encode_batch {r:,.0f}")
     print(f"  ratios: grist/datatrove {g_shards / d:.2f} (stage), {g_e2e / d:.2f} (jsonl.gz->shards); "
