@@ -2,8 +2,9 @@
 
 Ray ties GCS, raylet, dashboard and log monitor to the driver with PR_SET_PDEATHSIG, and the agents
 and workers watch the raylet, but after a `kill -9` of the driver the dashboard and runtime-env
-agents stay alive (6 of 6 kills on Ray 2.60: their exit path reports to the GCS, which is already
-dead, and hangs; ray-project/ray#52385 is the open issue). So the driver starts this watchdog
+agents stay alive (6 of 6 kills in the issue-14 probe, and on Ray 2.60 here: the runtime-env agent
+logs "Raylet is dead! Exiting" and does not exit; ray-project/ray#52385 is the open issue upstream;
+measured here, the watchdog leaves none within 2 s of the kill). So the driver starts this watchdog
 before Ray: a small process in its own session that remembers the driver's descendants and, when
 the driver is gone, SIGKILLs every one of them still alive (same pid and start time) and every
 process holding a file open in the Ray session folder. It reads /proc only (Linux) and imports
