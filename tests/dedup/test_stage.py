@@ -117,6 +117,20 @@ def test_star_rounds_same_output(corpus, run2, ray_local, tmp_path):
         assert dir_bytes(Path(cfg.output) / sub) == dir_bytes(run2[0] / sub)
 
 
+def test_exact_only_and_unverified(corpus, ray_local, tmp_path):
+    """MinHash off: only the exact copies go. Verification off: candidate pairs become components
+    directly (the light edits still go)."""
+    exact = make_config(tmp_path / "exact", _sources(corpus), dedup=_dedup(corpus, minhash={"enabled": False}))
+    run_config(exact, workers=2)
+    dropped = _dropped(Path(exact.output))
+    assert {k: v for k, v in dropped.items() if v[0] != "contamination:quiz"} == {
+        f"w{i:02d}": ("exact_duplicate", f"b{i:02d}") for i in range(10, 15)}
+    loose = make_config(tmp_path / "loose", _sources(corpus), dedup=_dedup(corpus, minhash={"verify": False}))
+    run_config(loose, workers=2)
+    dropped = _dropped(Path(loose.output))
+    assert all(dropped[f"w{i:02d}"][1] == f"b{i:02d}" for i in range(15))
+
+
 def test_parts_split_into_chunks_same_decisions(corpus, run2, ray_local, tmp_path):
     """More buckets than parts: the scan splits parts into row-group chunks; same decisions."""
     cfg = make_config(tmp_path, _sources(corpus), read={"batch_rows": 8}, dedup=_dedup(corpus, buckets=8))
