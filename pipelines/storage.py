@@ -346,3 +346,29 @@ def local_copy(path: str | os.PathLike) -> Iterator[Path]:
         fs, key = _fs_path(path)
         fs.get(key, str(local))
         yield local
+
+
+def open_arrow(path: str | os.PathLike):
+    """A pyarrow random-access file: memory-mapped when local (zero copy), ranged reads when remote."""
+    import pyarrow as pa
+
+    fs, p = arrow_fs(path)
+    return pa.memory_map(p, "r") if fs is None else fs.open_input_file(p)
+
+
+def publish_folder(src: str | os.PathLike, dst: str | os.PathLike, last: str | None = None) -> None:
+    """Make `dst` hold `src`'s files. POSIX: one folder rename (atomic; `src` is gone after).
+    Object store: `dst` emptied, then every file copied server side, `last` (the folder's own
+    manifest, if any) after all others, so a reader that sees it sees the whole folder."""
+    src, dst = location(src), location(dst)
+    if not is_remote(src) and not is_remote(dst):
+        if dst.exists():
+            shutil.rmtree(dst)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+        fsync_dir(dst.parent)
+        return
+    remove_tree(dst)
+    names = sorted(tree_sizes(src), key=lambda n: (n == last, n))
+    for name in names:
+        copy_file(src / name, dst / name)

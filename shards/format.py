@@ -57,8 +57,10 @@ def tokens_array(flat: np.ndarray, offsets: np.ndarray, vocab_size: int) -> pa.L
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    from pipelines import storage
+
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with storage.open_read(path) as f:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
@@ -116,8 +118,11 @@ def write_shard(path: Path, ids, sources, tokens: pa.ListArray, schema: pa.Schem
 
 
 def open_shard(path: Path) -> pa.Table:
-    """Memory-map a shard: no token is copied (check with `pa.total_allocated_bytes()`)."""
-    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+    """Memory-map a shard: no token is copied (check with `pa.total_allocated_bytes()`); a shard on
+    an object store is read whole."""
+    from pipelines import storage
+
+    return pa.ipc.open_file(storage.open_arrow(path)).read_all()
 
 
 def flat_tokens(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
@@ -176,12 +181,16 @@ class Manifest:
     def save(self, folder: Path) -> None:
         from pipelines.parts import atomic_write_json
 
-        atomic_write_json(Path(folder) / MANIFEST, self.to_json())
+        from pipelines import storage
+
+        atomic_write_json(storage.location(folder) / MANIFEST, self.to_json())
 
     @classmethod
     def load(cls, folder: Path) -> "Manifest":
-        path = Path(folder) / MANIFEST
-        if not path.is_file():
+        from pipelines import storage
+
+        path = storage.location(folder) / MANIFEST
+        if not storage.exists(path):
             from pipelines.errors import ConfigError
 
             raise ConfigError(f"{path}: no shard manifest (is this a grist shards folder?)")
@@ -198,9 +207,11 @@ def verify_shards(folder: Path, manifest: Manifest | None = None) -> list[str]:
     """Check every shard against the manifest's sha256; returns the problems (empty when fine)."""
     manifest = manifest or Manifest.load(folder)
     problems = []
+    from pipelines import storage
+
     for s in manifest.shards:
-        p = Path(folder) / s.file
-        if not p.is_file():
+        p = storage.location(folder) / s.file
+        if not storage.exists(p):
             problems.append(f"{s.file}: missing")
         elif sha256_file(p) != s.sha256:
             problems.append(f"{s.file}: sha256 mismatch")

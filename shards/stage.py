@@ -29,10 +29,8 @@ the val split and the order; never a token or a text.
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -51,7 +49,7 @@ from pipelines.stage import Stage, StageContext, StageResult
 from pipelines.step import Resources
 from shards.config import MAX_SHARD_TOKENS
 from shards.export import write_exports
-from shards.format import Manifest, ShardInfo, sha256_file, shard_schema, token_dtype, tokens_array, write_shard
+from shards.format import MANIFEST, Manifest, ShardInfo, sha256_file, shard_schema, token_dtype, tokens_array, write_shard
 from shards.split import MAX_FLOOR_SHARE, short_warnings, val_split
 from tokenizer.stage import map_small, tokenizer_path
 from tokenizer.train import describe, load_tokenizer
@@ -81,7 +79,7 @@ class PartTokens:
     """One memory-mapped token part: per row its record batch, first token and length."""
 
     def __init__(self, path: Path):
-        reader = pa.ipc.open_file(pa.memory_map(str(path), "r"))
+        reader = pa.ipc.open_file(storage.open_arrow(path))  # memory-mapped when local
         self.values, chunk, start, lens, ids, sources = [], [], [], [], [], []
         for b in range(reader.num_record_batches):
             rb = reader.get_batch(b)
@@ -120,7 +118,7 @@ class ShardWriteTask:
     Token parts are opened (memory-mapped) once per actor and kept."""
 
     def __init__(self, token_files: list[str], staging: str, work: str, vocab: int, meta: dict[str, Any]):
-        self.token_files, self.staging, self.work = token_files, Path(staging), Path(work)
+        self.token_files, self.staging, self.work = token_files, storage.location(staging), storage.location(work)
         self.vocab, self.meta = vocab, meta
         self.dtype = token_dtype(vocab)
         self.resources = Resources()
@@ -131,14 +129,14 @@ class ShardWriteTask:
 
     def _part(self, k: int) -> PartTokens:
         if k not in self.parts:
-            self.parts[k] = PartTokens(Path(self.token_files[k]))
+            self.parts[k] = PartTokens(storage.location(self.token_files[k]))
         return self.parts[k]
 
     def run(self, spec: dict[str, Any]) -> dict[str, Any]:
         import time
 
         t0 = time.perf_counter()
-        plan = pq.read_table(spec["plan"])
+        plan = storage.read_table(spec["plan"])
         shard_col = plan.column("shard").to_numpy()
         part_col = plan.column("part").to_numpy()
         row_col = plan.column("row").to_numpy()
@@ -324,9 +322,9 @@ class ShardStage(Stage):
         # 4. workers write the shards into the staging folder; the driver merges their records
         staging = ctx.work / "staging"
         write_work = ctx.work / "write"
-        if not staging.exists():  # a rerun after the staging folder was published: write again
-            shutil.rmtree(write_work, ignore_errors=True)
-        staging.mkdir(parents=True, exist_ok=True)
+        if not storage.exists(staging):  # a rerun after the staging folder was published (renamed): write again
+            storage.remove_tree(write_work)
+        storage.ensure_dir(staging)
         meta = {"dtype": dtype.name, "vocab_size": vocab, "eot_id": eot, "tokenizer_sha256": tok_sha,
                 "config_hash": ctx.stage_hash}
         wfactory = _WriteFactory([str(ctx.work / "tokens" / f"{n}.arrow") for n in names], str(staging),
@@ -334,14 +332,14 @@ class ShardStage(Stage):
         inline = int(sel_tokens.sum()) <= self.inline_tokens
         map_small(ctx, wfactory, write_specs, label="write shards", work=write_work, inline=inline)
         infos = [ShardInfo(**r) for sp in write_specs
-                 for r in json.loads((write_work / "records" / f"{sp['part']}.json").read_text())]
+                 for r in storage.read_json(write_work / "records" / f"{sp['part']}.json")]
         realized: Counter = Counter()
         for info in infos:
             realized.update(info.tokens_by_source)
         src_col = sel.column("source")
         table = mixture_table(plans, dict(realized), unique_docs={
             s: int(pc.count_distinct(sel.filter(pc.equal(src_col, s)).column("id")).as_py()) for s in plans})
-        storage.commit_bytes(staging / "tokenizer.json", Path(tok_file).read_bytes())  # self-contained (a copy, not a link)
+        storage.commit_bytes(staging / "tokenizer.json", storage.location(tok_file).read_bytes())  # self-contained (a copy, not a link)
         manifest = Manifest(dtype=dtype.name, vocab_size=vocab, eot_id=eot, tokenizer_sha256=tok_sha,
                             tokenizer_path="tokenizer.json", config_hash=ctx.stage_hash, seed=cfg.seed, shards=infos)
         exports = write_exports(staging, manifest, scfg.exports)
@@ -355,10 +353,7 @@ class ShardStage(Stage):
                                            "stratified_by": "source"},
                                   "by_source": val_stats}}
         manifest.save(staging)
-        final = ctx.output / SHARDS_DIR
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(staging, final)
+        storage.publish_folder(staging, ctx.output / SHARDS_DIR, last=MANIFEST)
 
         totals = manifest.totals()
         docs = sum(t["documents"] for t in totals.values())

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines import storage
 from pipelines.parts import PartStats, atomic_write_bytes, atomic_write_json
 from pipelines.storage import parquet_file
 from pipelines.step import Resources
@@ -48,7 +49,7 @@ class TokenizePartTask:
 
     def __init__(self, tokenizer_file: str, work: Path, batch_rows: int = 512, cpus: float = 1.0):
         self.tokenizer_file = tokenizer_file
-        self.work = Path(work)
+        self.work = storage.location(work)
         self.batch_rows = batch_rows
         self.resources = Resources(cpus=cpus)
         self.tok = None

@@ -22,8 +22,6 @@ Training runs on the driver: the BPE trainer needs the global pair counts, and i
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -66,7 +64,7 @@ class SamplePartTask:
     """Part task of the sample's rounds: spec["round"] is "keys" or "texts"."""
 
     def __init__(self, work: str, seed: int, bytes_per_token: float):
-        self.work, self.seed, self.bpt = Path(work), seed, bytes_per_token
+        self.work, self.seed, self.bpt = storage.location(work), seed, bytes_per_token
         self.resources = Resources()
 
     def setup(self) -> None:
@@ -166,9 +164,9 @@ class _SampleFactory:
 def _key_specs(ctx: StageContext) -> list[dict[str, Any]]:
     sel_dir = selection_dir(ctx.output) if ctx.cfg.mixture.enabled else None
     if sel_dir is not None:
-        files = sorted(sel_dir.glob("*.parquet"))
-        return [{"round": "keys", "kind": "selection", "part": f.stem, "input": str(f), "size": f.stat().st_size}
-                for f in files]
+        sizes = storage.list_sizes(sel_dir, "*.parquet")
+        return [{"round": "keys", "kind": "selection", "part": name.removesuffix(".parquet"), "input": str(sel_dir / name),
+                 "size": n} for name, n in sorted(sizes.items())]
     return [{"round": "keys", "kind": "documents", "part": p.stem, "input": str(p), "size": storage.size(p)}
             for p in ctx.inputs]
 
@@ -190,7 +188,7 @@ def sample_ids(ctx: StageContext) -> list[tuple[str, str]]:
     total = float(sum(tokens.values())) or 1.0
     hist: dict[str, np.ndarray] = {}
     for sp in specs:  # one small file at a time
-        h = pq.read_table(work / "hist" / f"{sp['part']}.parquet")
+        h = storage.read_table(work / "hist" / f"{sp['part']}.parquet")
         for s, b, c in zip(h.column("source").to_pylist(), h.column("bucket").to_pylist(), h.column("chars").to_pylist()):
             hist.setdefault(s, np.zeros(1 << HIST_BITS, np.int64))[b] += c
     budgets = {s: cfg.tokenizer.sample_chars * float(tokens[s]) / total for s in sorted(hist)}
@@ -206,7 +204,7 @@ def sample_ids(ctx: StageContext) -> list[tuple[str, str]]:
         if v is not None:
             e = e & (pc.field("top") < (v >> 32))
         expr = e if expr is None else expr | e
-    cands = [pq.read_table(work / "keys" / f"{sp['part']}.parquet", filters=expr) for sp in specs] if expr is not None else []
+    cands = [storage.read_table(work / "keys" / f"{sp['part']}.parquet", filters=expr) for sp in specs] if expr is not None else []
     cand = pa.concat_tables(cands) if cands else KEYS_SCHEMA.empty_table()
     picked: list[tuple[str, str]] = []
     for s, budget in budgets.items():
@@ -233,7 +231,7 @@ def _sample_texts(ctx: StageContext, picked: list[tuple[str, str]]) -> list[str]
     want = {key: n for n, key in enumerate(picked)}
     texts: list[str] = [""] * len(picked)
     for sp in specs:
-        t = pq.read_table(twork / "texts" / f"{sp['part']}.parquet")
+        t = storage.read_table(twork / "texts" / f"{sp['part']}.parquet")
         for s, i, text in zip(t.column("source").to_pylist(), t.column("id").to_pylist(), t.column("text").to_pylist()):
             texts[want[(s, i)]] = text
     return texts
@@ -247,9 +245,8 @@ class TokenizerStage(Stage):
     def run(self, ctx: StageContext) -> StageResult:
         tcfg = ctx.cfg.tokenizer
         final = ctx.output / TOKENIZER_DIR
-        tmp = ctx.output / f".{TOKENIZER_DIR}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        tmp = ctx.work / "publish"  # written here, then published as a whole (storage.publish_folder)
+        storage.remove_tree(tmp)
         t0 = time.perf_counter()
         picked: list[tuple[str, str]] = []
         chars = 0
@@ -270,14 +267,12 @@ class TokenizerStage(Stage):
             del texts
             origin = "trained"
         text = tokenizer_json(tok)
-        (tmp / "tokenizer.json").write_text(text, encoding="utf-8")
-        (tmp / "sample_ids.txt").write_text("".join(f"{s}\t{i}\n" for s, i in picked), encoding="utf-8")
+        atomic_write_bytes(tmp / "tokenizer.json", text.encode("utf-8"))
+        atomic_write_bytes(tmp / "sample_ids.txt", "".join(f"{s}\t{i}\n" for s, i in picked).encode("utf-8"))
         info = {**describe(tok), "sha256": sha256_text(text), "origin": origin, "sample_documents": len(picked),
                 "sample_chars": chars, "sample_by_source": dict(sorted(Counter(s for s, _ in picked).items()))}
         atomic_write_json(tmp / "info.json", info)  # no timings here: outputs must be byte-identical
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        storage.publish_folder(tmp, final, last="info.json")
         n = len(picked)
         extra = {**info, "train_seconds": round(time.perf_counter() - t0, 3)}  # timings go to the report only
         return StageResult(stats=PartStats(docs_in=n, docs_out=n, bytes_in=chars, bytes_out=chars), extra=extra)

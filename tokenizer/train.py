@@ -66,8 +66,13 @@ def _batched(texts: Iterable[str], n: int = 1000) -> Iterator[list[str]]:
 
 
 def load_tokenizer(path: str | Path):
+    """A tokenizer.json from a local path or an object store URL, specials encoded as text."""
     from tokenizers import Tokenizer
 
+    from pipelines import storage
+
+    if storage.is_remote(path):
+        return specials_as_text(Tokenizer.from_str(storage.location(path).read_text(encoding="utf-8")))
     return specials_as_text(Tokenizer.from_file(str(path)))
 
 
