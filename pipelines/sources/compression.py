@@ -4,6 +4,10 @@ The stdlib `GzipFile`/`BZ2File` raise `EOFError` on a truncated stream from insi
 call and throw away what that call had already decompressed (up to a buffer's worth of records
 before the cut). `open_decompressed` instead decompresses incrementally and raises only once every
 byte before the cut has been handed out, so a reader yields all complete records, then one Drop.
+With `resync` (the web and encyclopedia readers), a corrupt gzip member or bz2 stream in the middle
+is skipped instead of ending the file: what it held up to its fault is salvaged, reading goes on at
+the next member found by its magic bytes, and the stream's `gaps` tell the reader where data was
+lost (see `Gap`), so it can name the record that held it.
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ import bz2
 import gzip
 import io
 import lzma
+import re
 import zlib
-from typing import IO, Callable
+from dataclasses import dataclass
+from typing import IO, Callable, Iterator, TypeVar
 
 from pipelines.sources.files import open_binary
 
+T = TypeVar("T")
 _SUFFIX = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
 _CHUNK = 1 << 16
 
@@ -61,18 +68,63 @@ _DECOMPRESSORS: dict[str, Callable[[], object]] = {
 }
 
 
+# A member's start, for resynchronising after a corrupt one: gzip's magic and deflate method; a bz2
+# stream's magic, block size and first block's magic (pi).
+_MEMBER_START = {"gzip": re.compile(rb"\x1f\x8b\x08"), "bz2": re.compile(rb"BZh[1-9]1AY&SY")}
+_RESYNC_WINDOW = 1 << 22  # raw bytes of the current member kept to search for the next member's start
+_SALVAGE = 1 << 16  # output of a corrupt member recovered from before its fault (a WARC record's head)
+# A corrupt member's output this far before its fault is suspect (deflate finds a changed literal
+# only at the member's end, by its CRC): a whole record of a WARC gzipped per record, not all of a
+# multi-GB single-member dump (whose earlier output a reader has used long before).
+_SUSPECT = 1 << 20
+_DECOMPRESS_ERRORS = (zlib.error, OSError, lzma.LZMAError, EOFError)
+
+
+@dataclass
+class Gap:
+    """Data lost to a corrupt member. Its output (garbage, maybe: deflate finds some faults only at
+    the member's end) spans decompressed offsets [since, at), after which output stopped; a reader
+    drops what overlaps it, and counts a gap that overlaps nothing (a member lost whole) once."""
+    since: int
+    at: int
+    claimed: bool = False  # a record overlapping it was dropped for it
+
+    def touches(self, start: int, end: int) -> bool:
+        """Whether the stream's bytes [start, end) hold output of the corrupt member, or lost data
+        (a member with no output lost what lay between two bytes inside the range)."""
+        if self.at > self.since:
+            return self.since < end and self.at > start
+        return start < self.at < end
+
+    def before(self, start: int) -> bool:
+        """Whether the member's output and loss lie wholly before offset `start`."""
+        return self.at <= start
+
+
 class DecompressingReader(io.RawIOBase):
     """Multi-member (concatenated) gzip/bz2/xz stream, decompressed `max_length` bytes at a time so
     that memory stays bounded even for a decompression bomb. A stream cut inside a member raises
-    `EOFError` only after all bytes decompressed before the cut were returned."""
+    `EOFError` only after all bytes decompressed before the cut were returned.
 
-    def __init__(self, raw: IO[bytes], kind: str):
+    With `resync` (gzip, bz2), a corrupt member does not end the stream: the output goes on at the
+    next member's start found after it (a WARC gzipped per record, a multistream bz2 dump), and
+    `gaps` says where output was lost, so a reader can name what it lost."""
+
+    def __init__(self, raw: IO[bytes], kind: str, resync: bool = False):
         self._raw = raw
+        self.kind = kind
         self._new = _DECOMPRESSORS[kind]
         self._d = self._new()
         self._member_bytes = 0  # compressed bytes fed to the current member (0: clean boundary)
         self._carry = b""  # input left over after the previous member ended
         self._pos = 0
+        self._start = _MEMBER_START.get(kind) if resync else None
+        self._fed: list[bytes] = []  # raw input fed to the current member (resync only; bounded), by reference
+        self._fed_bytes = 0
+        self._member_whole = True  # _fed holds the member from its first byte
+        self._member_out = 0  # bytes the current member handed out
+        self._salvaged = b""  # output recovered from a corrupt member, still to hand out
+        self.gaps: list[Gap] = []
 
     def readable(self) -> bool:
         return True
@@ -81,24 +133,121 @@ class DecompressingReader(io.RawIOBase):
         return self._pos
 
     def readinto(self, b) -> int:
+        if self._salvaged:
+            n = min(len(b), len(self._salvaged))
+            b[:n], self._salvaged = self._salvaged[:n], self._salvaged[n:]
+            self._pos += n
+            return n
         while True:
             if self._d.eof:
                 self._carry = self._d.unused_data + self._carry
-                self._d = self._new()
-                self._member_bytes = 0
+                self._next_member()
             data = b""
             if self._d.needs_input:
                 data, self._carry = (self._carry, b"") if self._carry else (self._raw.read(_CHUNK), b"")
                 if not data:
                     if self._member_bytes == 0:
                         return 0
+                    if self._start is not None and self._member_whole and self._restart_inside():
+                        continue  # a corrupt member had run on into the members after it
                     raise EOFError("compressed stream ended before the end-of-stream marker")
                 self._member_bytes += len(data)
-            out = self._d.decompress(data, len(b))
+                if self._start is not None:
+                    self._fed.append(data)
+                    self._fed_bytes += len(data)
+                    while self._fed_bytes > _RESYNC_WINDOW and len(self._fed) > 1:
+                        self._fed_bytes -= len(self._fed.pop(0))
+                        self._member_whole = False
+            try:
+                out = self._d.decompress(data, len(b))
+            except _DECOMPRESS_ERRORS:
+                if self._start is None:
+                    raise
+                more = self._resync()
+                if self._salvaged:
+                    return self.readinto(b)
+                if not more:
+                    return 0
+                continue
             if out:
                 b[: len(out)] = out
                 self._pos += len(out)
+                self._member_out += len(out)
                 return len(out)
+
+    def _next_member(self) -> None:
+        self._d = self._new()
+        self._member_bytes = self._member_out = 0
+        self._fed, self._fed_bytes = [], 0
+        self._member_whole = True
+
+    @property
+    def _member(self) -> bytes:
+        """The raw bytes fed to the current member (from its first byte when _member_whole)."""
+        return b"".join(self._fed)
+
+    def _resync(self) -> bool:
+        """After a corrupt member: its output from before the fault is salvaged (to be handed out
+        first), and reading goes on at the next member start after its first byte; False: none."""
+        self._salvaged = self._salvage() if self._member_whole else b""
+        since = max(self._pos - self._member_out, self._pos - _SUSPECT)
+        self.gaps.append(Gap(since, self._pos + len(self._salvaged)))
+        search = self._member[1:] + self._carry
+        self._carry = b""
+        while True:
+            for m in self._start.finditer(search):
+                if self._plausible(search[m.start():m.start() + 256]):
+                    self._next_member()
+                    self._carry = bytes(search[m.start():])
+                    return True
+            more = self._raw.read(_CHUNK)
+            if not more:
+                self._next_member()
+                return False
+            search = search[-16:] + more  # a start cut by the chunk boundary is found whole
+
+    def _restart_inside(self) -> bool:
+        """At the end of the input inside a member: if its bytes hold a later member's start, the
+        member was corrupt and decoded on through the members after it; go on from that start."""
+        raw = bytes(self._member)
+        for m in self._start.finditer(raw, 1):
+            if self._plausible(raw[m.start():m.start() + 256]):
+                self.gaps.append(Gap(max(self._pos - self._member_out, self._pos - _SUSPECT), self._pos))
+                self._next_member()
+                self._carry = raw[m.start():]
+                return True
+        return False
+
+    def _salvage(self) -> bytes:
+        """The corrupt member's output past what it handed out, up to its fault (at most _SALVAGE
+        bytes): fed again in small pieces, as one large piece's output is lost with the error."""
+        d, out, skip = self._new(), bytearray(), self._member_out
+        raw = bytes(self._member)
+        try:
+            for i in range(0, len(raw), 256):
+                data = raw[i:i + 256]
+                while True:
+                    piece = d.decompress(data, _SALVAGE)
+                    data = b""
+                    if skip:
+                        drop = min(skip, len(piece))
+                        piece, skip = piece[drop:], skip - drop
+                    out += piece
+                    if len(out) >= _SALVAGE or d.eof:
+                        return bytes(out[:_SALVAGE])
+                    if d.needs_input:
+                        break
+        except _DECOMPRESS_ERRORS:
+            pass
+        return bytes(out[:_SALVAGE])
+
+    def _plausible(self, head: bytes) -> bool:
+        """Whether a member start found by its magic decodes (a random match seldom does)."""
+        try:
+            self._new().decompress(head, 1)
+        except _DECOMPRESS_ERRORS:
+            return False
+        return True
 
     def close(self) -> None:
         try:
@@ -142,14 +291,44 @@ def _sniff(raw: IO[bytes]) -> str | None:
     return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
 
 
-def open_decompressed(path: str, sniff: bool = False) -> IO[bytes]:
+def open_decompressed(path: str, sniff: bool = False, resync: bool = False) -> IO[bytes]:
     """A buffered binary stream of the decompressed bytes of `path` (by extension; with `sniff`,
-    by the leading magic bytes when the extension names no compression)."""
+    by the leading magic bytes when the extension names no compression). With `resync`, a corrupt
+    gzip member / bz2 stream is skipped: the stream's `.raw.gaps` (when it has a `.raw`) lists the
+    losses."""
     raw = open_binary(path)
     kind = compression_of(path) or (_sniff(raw) if sniff else None)
     if kind is None:
         return raw
-    return _KeepingBufferedReader(DecompressingReader(raw, kind), buffer_size=_CHUNK)
+    return _KeepingBufferedReader(DecompressingReader(raw, kind, resync), buffer_size=_CHUNK)
+
+
+def one_ahead(items: Iterator[T]) -> Iterator[T]:
+    """`items`, each handed out once the next one has been read (or the end): the gaps a stream's
+    reader found while reading on are then known when the item is looked at. An error reading
+    on comes after the item held."""
+    nothing = object()
+    held: object = nothing
+    items = iter(items)
+    while True:
+        try:
+            item = next(items)
+        except StopIteration:
+            break
+        except Exception:
+            if held is not nothing:
+                yield held  # type: ignore[misc]
+            raise
+        if held is not nothing:
+            yield held  # type: ignore[misc]
+        held = item
+    if held is not nothing:
+        yield held  # type: ignore[misc]
+
+
+def stream_gaps(stream: IO[bytes]) -> list[Gap]:
+    """The gaps of a stream from `open_decompressed(..., resync=True)` (none for a plain file)."""
+    return getattr(getattr(stream, "raw", None), "gaps", [])
 
 
 class ErrorLatch(io.RawIOBase):

@@ -18,8 +18,11 @@ still be read, and `error`:
     malformed_xml     the page's XML does not parse, or a page is not closed before the next
                       `<page>` (or the end of a complete file), or a `</page>` has no `<page>`
     truncated_xml     the stream ends inside a page or before `</mediawiki>` (plain or cleanly
-                      ended compressed stream); a cut or corrupt compressed stream is named by
-                      pipelines.sources.compression ("truncated_bz2", "corrupt_gzip", ...)
+                      ended compressed stream); a cut compressed stream is named by
+                      pipelines.sources.compression ("truncated_bz2", "truncated_gzip")
+    corrupt_bz2       a corrupt bz2 stream (a multistream dump holds ~100 pages per stream) or
+    corrupt_gzip      gzip member lost (a part of) this page; reading goes on at the next stream.
+                      Pages lost whole with it cannot be counted: one drop, with the offset only
 
 A file in another encoding (UTF-16 with a byte-order mark, as gensim's bgwiki test dump, or an
 encoding named by the XML declaration) is transcoded to UTF-8 chunk by chunk first.
@@ -36,7 +39,8 @@ from lxml import etree
 
 from pipelines.config import ReadConfig, SourceConfig
 from pipelines.sources.base import Doc, Drop, Record
-from pipelines.sources.compression import STREAM_ERRORS, open_decompressed, stream_error_reason
+from pipelines.sources.compression import STREAM_ERRORS, compression_of, one_ahead, open_decompressed, \
+    stream_error_reason, stream_gaps
 from pipelines.sources.reader_config import EncyclopediaConfig
 from pipelines.sources.wikitext import wikitext_to_text
 
@@ -109,9 +113,9 @@ def _parse(data: bytes, offset: int, parser: etree.XMLParser, cfg: EncyclopediaC
     return _page(page, cfg, sections)
 
 
-def _utf8_chunks(stream: IO[bytes]) -> Iterator[bytes]:
+def _utf8_chunks(stream: IO[bytes], transcoded: list[bool]) -> Iterator[bytes]:
     """The stream's bytes in chunks, transcoded to UTF-8 when a byte-order mark or the XML
-    declaration names another encoding."""
+    declaration names another encoding (then `transcoded` is [True])."""
     read = getattr(stream, "read1", stream.read)
     first = read(_CHUNK)
     encoding = next((name for bom, name in _BOMS if first.startswith(bom)), None)
@@ -128,6 +132,7 @@ def _utf8_chunks(stream: IO[bytes]) -> Iterator[bytes]:
             yield chunk
             chunk = read(_CHUNK)
         return
+    transcoded.append(True)
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     chunk = first
     while chunk:
@@ -197,9 +202,30 @@ def read_encyclopedia(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator
     sections = [name for names in cfg.encyclopedia.drop_sections.values() for name in names]
     any_page = False
     done = 0  # stream offset after the last page or damage: where a stream error begins
+    corrupt = f"corrupt_{compression_of(path) or 'file'}"
+    transcoded: list[bool] = []
     try:
-        with open_decompressed(path) as stream:
-            for kind, offset, data in _split(_utf8_chunks(stream)):
+        with open_decompressed(path, resync=True) as stream:
+            gaps = stream_gaps(stream)  # data lost to corrupt compressed streams, by offset
+            for kind, offset, data in one_ahead(_split(_utf8_chunks(stream, transcoded))):
+                end, lost, gap_here = offset + len(data), False, False
+                # (offsets are the decompressed stream's; a transcoded file's gaps are counted alone)
+                while gaps and (transcoded or gaps[0].before(offset if kind != "tail" else end)):
+                    gap = gaps.pop(0)
+                    if not gap.claimed:  # whole pages lost: no provenance left
+                        yield Drop(corrupt, meta={"offset": gap.at})
+                        gap_here = True
+                for gap in gaps if kind != "tail" else ():  # a page that holds a corrupt stream's output
+                    if gap.touches(offset, end):
+                        lost = gap.claimed = True
+                    elif gap.since >= end:
+                        break
+                if lost:
+                    yield _damage(corrupt, offset, data, "a corrupt compressed stream lost (a part of) this page")
+                    any_page, done = True, end
+                    if kind == "open_at_end":
+                        return
+                    continue
                 if kind == "page":
                     yield _parse(data, offset, parser, cfg.encyclopedia, sections)
                 elif kind == "unclosed":
@@ -217,7 +243,7 @@ def read_encyclopedia(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator
                         yield Drop("empty_file")
                     elif not any_page:
                         yield Drop("no_pages")
-                    elif not _ROOT_END.search(data):
+                    elif not _ROOT_END.search(data) and not gap_here:  # (a corrupt stream took the end)
                         yield Drop("truncated_xml", meta={"offset": offset, "error": "no </mediawiki> at the end"})
                     return
                 any_page, done = True, offset + len(data)

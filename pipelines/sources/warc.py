@@ -39,8 +39,9 @@ _MAX_JUNK_FIELDS = 32
 _JUNK_FIELD = re.compile(rb"(WARC-[A-Za-z0-9-]+)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r*\n?$", re.I)
 _ARC_DATE = re.compile(rb"\d{14}\d*")
 _GLUED_VERSION = re.compile(rb"WARC/\d+\.\d+\r*\n\Z")
-# A record head inside a block: a version line at a line start, then a WARC field (or the block's end).
-_HEAD_IN_BLOCK = re.compile(rb"\nWARC/\d+\.\d+\r*\n(?:WARC-[A-Za-z-]+[ \t]*:|[^\n]{0,40}\Z)")
+# A record head inside a block: a version line, then a WARC field (or the block's end). Not only at
+# a line start: after a corrupt gzip member, the next record follows a record's salvaged part.
+_HEAD_IN_BLOCK = re.compile(rb"WARC/\d+\.\d+\r*\n(?:WARC-[A-Za-z-]+[ \t]*:|[^\n]{0,40}\Z)")
 _VERSION_START = re.compile(rb"WARC/\d+\.\d+\r*\n")
 _SKIP_TAIL = 1 << 16  # the last bytes of a skipped block are kept: a swallowed head is found there
 
@@ -50,6 +51,8 @@ class WarcRecord:
     headers: dict[str, str]  # lower-cased field names; the first of repeated fields
     block: bytes  # the first `limit` bytes of the record block
     length: int  # the declared length: len(block) < length when the rest was skipped
+    start: int = 0  # its offsets in the stream: the version line, and after the block's trailer
+    end: int = 0
 
     @property
     def type(self) -> str:
@@ -61,6 +64,8 @@ class WarcDamage:
     reason: str
     headers: dict[str, str]  # what could be read of the damaged record's header (provenance)
     fatal: bool = False  # the stream ended: no record follows
+    start: int = 0  # the offsets in the stream of the bytes it stands for
+    end: int = 0
 
 
 def _is_blank(line: bytes) -> bool:
@@ -77,15 +82,22 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
     quiet = False  # the skipped bytes belong to a record already reported (its header was bad)
     at_line_start = True
     pending: bytes | None = None  # a line read after a record's block, still to be looked at
+    pos = 0  # stream offset of the next byte to read
+    junk_at = 0
     while True:
-        line = readline(MAX_HEADER_BYTES) if pending is None else pending
-        pending = None
+        if pending is None:
+            line = readline(MAX_HEADER_BYTES)
+            pos += len(line)
+        else:
+            line, pending = pending, None
+        line_at = pos - len(line)
         if not line:
             if junk is not None and (junk or not seen_record):
-                yield WarcDamage("malformed_warc_record" if seen_record else "invalid_warc", junk, fatal=True)
+                yield WarcDamage("malformed_warc_record" if seen_record else "invalid_warc", junk, fatal=True,
+                                 start=junk_at, end=pos)
             return
         line_start, at_line_start = at_line_start, line.endswith(b"\n")
-        if _is_blank(line):
+        if not line.strip(b"\r\n"):
             continue
         if not seen_record and line.startswith(b"filedesc://"):
             arc = 1
@@ -93,67 +105,91 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
             headers, status = _arc_header(line, arc)
         elif line_start and line.startswith(b"WARC/") or not arc and _GLUED_VERSION.search(line):
             # (a version line with stray bytes glued before it, as after a NUL run: still a record)
-            headers, status = _read_header(readline)
+            glued = _GLUED_VERSION.search(line)
+            if glued:  # the record starts at its version line (garbage before it: a lost record's)
+                line_at += glued.start()
+            headers, status, size, past = _read_header(readline)
+            pos += size
+            if status == "interrupted":  # the next record's version line came before the blank line
+                if junk:
+                    yield WarcDamage("malformed_warc_record", junk, start=junk_at, end=line_at)
+                glued = _GLUED_VERSION.search(past, 0, past.find(b"\n") + 1)
+                yield WarcDamage("malformed_warc_header", headers, start=line_at, end=pos + (glued.start() if glued else 0))
+                junk, quiet, seen_record = None, False, True
+                stream = _unread(past, stream)
+                readline = stream.readline
+                at_line_start = True
+                continue
         else:
             status = "junk"
         if status == "junk":
             if not quiet:
-                junk = {} if junk is None else junk
+                if junk is None:
+                    junk, junk_at = {}, line_at
                 m = _JUNK_FIELD.match(line)
                 if m and len(junk) < _MAX_JUNK_FIELDS:
                     junk.setdefault(m.group(1).decode("ascii").lower(), m.group(2).decode("utf-8", errors="replace"))
             continue
         if junk:
-            yield WarcDamage("malformed_warc_record", junk)
+            yield WarcDamage("malformed_warc_record", junk, start=junk_at, end=line_at)
         junk, quiet, seen_record = None, False, True
         if status == "eof":
-            yield WarcDamage("truncated_warc", headers, fatal=True)
+            yield WarcDamage("truncated_warc", headers, fatal=True, start=line_at, end=pos)
             return
         length = headers.get("content-length", "")
         if status == "too_long" or not (length.isascii() and length.isdigit()):
-            yield WarcDamage("malformed_warc_header", headers)
+            yield WarcDamage("malformed_warc_header", headers, start=line_at, end=pos)
             quiet = True  # its block follows: skipped up to the next record, not reported again
             at_line_start = status != "too_long"
             continue
         n = int(length)
         keep = min(n, max(limit(headers), _ARC_DESC_BYTES if headers.get("arc-filedesc") else 0))
         block = stream.read(keep) if keep else b""
+        pos += len(block)
         ended = len(block) < keep
         # The block's last bytes read, and their offset in the block: where a record head is
         # looked for when the block's length proves too long (the head swallowed is at its end).
         window, window_at = block, 0
         if not ended and n > keep:
             skipped, count = _skip(stream, n - keep)
+            pos += count
             ended = count < n - keep
             window, window_at = (block + skipped, 0) if len(skipped) == count else (skipped, keep + count - len(skipped))
-        cut, trail = None, b""
+        cut, trail, end = None, b"", pos
         if ended:
             # The stream ends inside the block: cut, or a Content-Length too long that took in
             # the records after it (whose heads are then found inside the block).
             cut = _overrun(window, b"") if not arc else None
             if cut is None:
-                yield WarcDamage("truncated_warc", headers, fatal=True)
+                yield WarcDamage("truncated_warc", headers, fatal=True, start=line_at, end=pos)
                 return
         elif not arc and n:
             # What follows a block is blank lines, then the next record. Anything else: a
             # Content-Length too long may have swallowed (a part of) the next record's head.
             pending = readline(MAX_HEADER_BYTES)
             trail = pending
-            while pending and _is_blank(pending) and len(trail) <= 8:
+            while pending and not pending.strip(b"\r\n") and len(trail) <= 8:
                 pending = readline(MAX_HEADER_BYTES)
                 trail += pending
-            if pending and not _is_blank(pending) and not pending.startswith(b"WARC/"):
-                cut = _overrun(window, trail)
+            pos += len(trail)
+            end = pos
+            if pending.strip(b"\r\n"):  # the next record's version line, or junk
+                end -= len(pending)
+                if not pending.startswith(b"WARC/"):
+                    cut = _overrun(window, trail)
         if cut is not None:  # the block ends before the head found in it; reading resumes there
-            stream = _unread(window[cut:] + trail, stream)
+            given_back = window[cut:] + trail
+            stream = _unread(given_back, stream)
             readline, pending = stream.readline, None
+            pos -= len(given_back)
+            end = pos
             n = window_at + len(_strip_trailer(window[:cut]))
             block = block[:n]
             headers = {**headers, "content-length": str(n)}
         if headers.get("arc-filedesc") and block[:2].strip() == b"2":
             arc = 2
         at_line_start = True
-        yield WarcRecord(headers, block, n)
+        yield WarcRecord(headers, block, n, line_at, end)
 
 
 def _overrun(window: bytes, trail: bytes) -> int | None:
@@ -161,10 +197,10 @@ def _overrun(window: bytes, trail: bytes) -> int | None:
     it), when the block's declared length ran past its record; None: no head there."""
     m = _HEAD_IN_BLOCK.search(window)
     if m:
-        return m.start() + 1
-    line = window.rfind(b"\n") + 1  # a head cut inside its version line, completed by the trail
-    if line < len(window) and trail and _VERSION_START.match(window[line:line + 16] + trail[:32]):
-        return line
+        return m.start()
+    for k in range(1, 16) if trail else ():  # a head cut inside its version line, completed by the trail
+        if _VERSION_START.match(window[-k:] + trail[:32]):
+            return len(window) - k
     return None
 
 
@@ -210,25 +246,38 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _read_header(readline) -> tuple[dict[str, str], str]:
-    """(header fields, 'ok' | 'eof' | 'too_long'), read up to and including the blank line."""
+def _read_header(readline) -> tuple[dict[str, str], str, int, bytes]:
+    """(header fields, 'ok' | 'eof' | 'too_long' | 'interrupted', bytes read for it, bytes read
+    past it), read up to and including the blank line. Interrupted: a version line came first (a
+    record's head cut short, e.g. by a corrupt gzip member, then the next record's head): the
+    bytes from that line on are read past it, to be given back."""
     lines: list[bytes] = []
     size = 0
     status = "ok"
     while True:
         line = readline(MAX_HEADER_BYTES)
-        if not line or _is_blank(line):
+        if not line or not line.strip(b"\r\n"):
             status = "ok" if line else "eof"
+            size += len(line)
             break
         size += len(line)
         if size > MAX_HEADER_BYTES:
             status = "too_long"
             break
         lines.append(line)
+    raw = b"".join(lines)
+    past = b""
+    if b"WARC/" in raw:  # (one search per header; a field value may hold it too: checked line by line)
+        for i, text in enumerate(lines):
+            if text.startswith(b"WARC/") or _GLUED_VERSION.search(text):
+                past = b"".join(lines[i:]) + (line if status != "too_long" else b"")
+                size -= len(past)
+                raw, status = b"".join(lines[:i]), "interrupted"
+                break
     headers: dict[str, str] = {}
     name = ""
     # One decode for the block, then str operations: half the cost of per-line bytes handling.
-    for text in b"".join(lines).decode("utf-8", errors="replace").split("\n"):
+    for text in raw.decode("utf-8", errors="replace").split("\n"):
         if text[:1] in (" ", "\t") and name:  # a folded continuation line
             headers[name] += " " + text.strip()
             continue
@@ -236,7 +285,7 @@ def _read_header(readline) -> tuple[dict[str, str], str]:
         if sep:  # a line that is not a field is ignored, as fastwarc does
             name = field.strip().lower()
             headers.setdefault(name, value.strip())
-    return headers, status
+    return headers, status, size, past
 
 
 def _arc_header(line: bytes, version: int) -> tuple[dict[str, str], str]:

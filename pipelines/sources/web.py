@@ -12,8 +12,10 @@ A damaged record costs that record only, with a named reason (`non_http_response
 (pipelines.sources.warc, .http), as fastwarc stops at a bad record header; measured on
 benchmarks/bench_sources.py's inputs (CPU time, same extractor) the reader keeps 90-100% of the
 fastwarc-based one's MB/s. Decompression of the file is ours too (pipelines.sources.compression; by
-magic bytes when the name does not say): a cut or corrupt stream ends the file with one Drop
-("truncated_warc", or e.g. "corrupt_gzip") after every complete record before it.
+magic bytes when the name does not say): a cut stream ends the file with one Drop ("truncated_warc")
+after every complete record before it. A corrupt gzip member (a WARC is gzipped per record) costs
+the record it held: `corrupt_gzip` with the record's url where its head could be salvaged (else
+the offset only), and reading goes on at the next member.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Iterator
 from pipelines.config import ReadConfig, SourceConfig
 from pipelines.sources.base import Drop, Doc, Record
 from pipelines.sources.charset import decode_page, split_content_type
-from pipelines.sources.compression import ErrorLatch, open_decompressed, stream_error_reason
+from pipelines.sources.compression import ErrorLatch, one_ahead, open_decompressed, stream_error_reason, \
+    stream_gaps
 from pipelines.sources.extract import extract_main_text
 from pipelines.sources.http import HttpError, decode_body, parse_response
 from pipelines.sources.warc import WarcDamage, WarcRecord, iter_warc
@@ -117,7 +120,11 @@ def _record(rec: WarcRecord, cfg: ReadConfig, limit: int) -> Record | None:
 
 
 def read_web(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
-    latch = ErrorLatch(open_decompressed(path, sniff=True))  # a .warc.gz saved under another name
+    # resync: a corrupt gzip member (one record, in a WARC gzipped per record) costs what it held
+    decompressed = open_decompressed(path, sniff=True, resync=True)  # sniff: a .warc.gz under another name
+    gaps = stream_gaps(decompressed)
+    corrupt = f"corrupt_{getattr(getattr(decompressed, 'raw', None), 'kind', 'file')}"
+    latch = ErrorLatch(decompressed)
     stream = io.BufferedReader(latch, _BUFFER)
     html_limit = cfg.max_doc_bytes * HTML_BYTES_PER_TEXT_BYTE
     # The read stage truncates text to max_doc_bytes: a WET block needs no more (+4: a cut mid-character).
@@ -129,8 +136,25 @@ def read_web(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
 
     any_item = False
     try:
-        for item in iter_warc(stream, lambda h: limits.get(h.get("warc-type", "").lower(), 0)):
+        # one item ahead: the loss of a corrupt member is known once the reader has read past it
+        for item in one_ahead(iter_warc(stream, lambda h: limits.get(h.get("warc-type", "").lower(), 0))):
             any_item = True
+            while gaps and gaps[0].before(item.start):  # a corrupt member's loss ended before this item
+                gap = gaps.pop(0)
+                if not gap.claimed:  # it held no record read in part: a whole record (or more) lost
+                    yield Drop(corrupt, meta={"offset": gap.at})
+            lost = False
+            for gap in gaps:  # a record that holds output of a corrupt member, or spans lost data
+                if gap.touches(item.start, item.end):
+                    lost = gap.claimed = True
+                elif gap.since >= item.end:
+                    break
+            if lost:
+                if item.headers.get("warc-type", "").lower() not in _NON_DOC_TYPES:
+                    yield Drop(corrupt, meta={**_meta(item.headers), "offset": item.start})
+                if isinstance(item, WarcDamage) and item.fatal:
+                    break
+                continue
             if isinstance(item, WarcDamage):
                 if item.fatal:
                     # A stream cut or corrupt under the record is the cause: name it, not the symptom.
@@ -142,6 +166,10 @@ def read_web(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
             rec = _record(item, cfg, html_limit)
             if rec is not None:
                 yield rec
+        for gap in gaps:  # lost after the last record
+            if not gap.claimed:
+                any_item = True
+                yield Drop(corrupt, meta={"offset": gap.at})
         if latch.error is not None:
             yield Drop(stream_reason())
         elif not any_item:

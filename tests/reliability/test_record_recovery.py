@@ -2,8 +2,10 @@
 a MediaWiki dump (a malformed page, a NUL byte, invalid UTF-8, a broken page tag) or of a WARC (a
 response whose body is not HTTP, a broken WARC header, stray bytes) costs that record only: one
 Drop with a named reason and its provenance, and reading goes on at the next `<page>` / `WARC/1.x`.
-Plain and compressed files alike; a stream cut at the end stays one named drop. The inputs are real
-files written here (wiki XML as MediaWiki exports it; WARC records by warcio)."""
+Plain and compressed files alike; a stream cut at the end stays one named drop; a corrupt gzip
+member (a WARC gzipped per record) or bz2 stream (a multistream dump) costs what it held. A damaged
+EPUB chapter costs that chapter. The inputs are real files written here (wiki XML as MediaWiki
+exports it; WARC records by warcio; EPUB by zipfile)."""
 
 from __future__ import annotations
 
@@ -325,6 +327,89 @@ def _read_web_bytes(data: bytes, gz: bool, tempfile) -> list:
         path = Path(tmp) / ("f.warc.gz" if gz else "f.warc")
         path.write_bytes(data)
         return list(read_web(str(path), WEB_SRC, CFG))
+
+
+# --- corrupt compressed members ---------------------------------------------------------------
+
+def _flip(data: bytes, at: float = 0.5, n: int = 5) -> bytes:
+    """`n` bytes inverted at `at` of the way into `data` (a compressed member's data damaged)."""
+    out = bytearray(data)
+    i = int(len(out) * at)
+    for k in range(n):
+        out[i + k] ^= 0xFF
+    return bytes(out)
+
+
+@pytest.mark.parametrize("damage, want", [
+    ("deflate_data", [("doc", 0), ("doc", 1), ("corrupt_gzip", 2), ("doc", 3), ("doc", 4), ("doc", 5)]),
+    ("crc", [("doc", 0), ("doc", 1), ("corrupt_gzip", 2), ("doc", 3), ("doc", 4), ("doc", 5)]),
+    # the member's gzip header destroyed: nothing of it can be read, the loss is counted by offset
+    ("header", [("doc", 0), ("doc", 1), ("corrupt_gzip", None), ("doc", 3), ("doc", 4), ("doc", 5)]),
+    ("two_members", [("doc", 0), ("corrupt_gzip", 1), ("corrupt_gzip", 2), ("doc", 3), ("doc", 4), ("doc", 5)]),
+    ("last_member", [("doc", 0), ("doc", 1), ("doc", 2), ("doc", 3), ("doc", 4), ("corrupt_gzip", 5)]),
+])
+def test_corrupt_gzip_member_costs_its_record_only(tmp_path, damage, want):
+    """A .warc.gz is gzipped per record: a corrupt member costs its record (it ended the file)."""
+    members = [gzip.compress(r) for r in [_warcinfo()] + [_good(i) for i in range(6)]]
+    k = 6 if damage == "last_member" else 3  # members[k] holds good/(k-1)
+    if damage == "crc":
+        members[k] = members[k][:-8] + bytes(4) + members[k][-4:]
+    elif damage == "header":
+        members[k] = bytes(12) + members[k][12:]
+    else:
+        members[k] = _flip(members[k])
+        if damage == "two_members":
+            members[k - 1] = _flip(members[k - 1])
+    path = tmp_path / "c.warc.gz"
+    path.write_bytes(b"".join(members))
+    out = list(read_web(str(path), WEB_SRC, CFG))
+    got = [("doc" if isinstance(r, Doc) else r.reason, r.meta.get("url")) for r in out]
+    assert got == [(reason, None if i is None else f"https://good/{i}") for reason, i in want]
+    assert all(isinstance(r.meta.get("offset"), int) for r in out if isinstance(r, Drop))
+
+
+def test_random_damage_in_one_gzip_member_costs_that_record_only():
+    """Seeded random damage (bits flipped, bytes cut out or inserted) in the compressed bytes of one
+    member of a WARC gzipped per record: every other record reads exactly as undamaged, and the
+    damaged one is one record out (a Doc if the damage missed its data, else one named Drop)."""
+    import tempfile
+
+    members = [gzip.compress(r, mtime=0) for r in [_warcinfo()] + [_good(i) for i in range(6)]]
+    reference = _read_web_bytes(b"".join(members), True, tempfile)
+    assert _reasons(reference) == ["doc"] * 6
+    rng = random.Random(14)
+    for _ in range(100):
+        k = rng.randrange(1, len(members) - 1)  # not the last: a damaged last member may read as a cut file
+        member = bytearray(members[k])
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(member))
+            op = rng.random()
+            if op < 0.5:
+                member[i] ^= 1 << rng.randrange(8)
+            elif op < 0.75:
+                del member[i:i + rng.randint(1, 20)]
+            else:
+                member[i:i] = rng.randbytes(rng.randint(1, 20))
+        out = _read_web_bytes(b"".join(members[:k] + [bytes(member)] + members[k + 1:]), True, tempfile)
+        assert len(out) == 6, _reasons(out)
+        assert [(getattr(r, "text", None), r.meta) for j, r in enumerate(out) if j != k - 1] == \
+            [(r.text, r.meta) for j, r in enumerate(reference) if j != k - 1]
+
+
+@pytest.mark.parametrize("where", ["middle", "last"])
+def test_corrupt_bz2_stream_of_a_multistream_dump(tmp_path, where):
+    """A multistream dump (a bz2 stream per page here): a corrupt stream costs the pages it held, one
+    drop; reading goes on at the next stream."""
+    pages = [p.encode() for p in _pages()]
+    pages[0], pages[-1] = HEAD + pages[0], pages[-1] + b"</mediawiki>\n"
+    streams = [bz2.compress(p) for p in pages]
+    k = BAD if where == "middle" else N_PAGES - 1
+    streams[k] = _flip(streams[k])
+    path = tmp_path / "multi.xml.bz2"
+    path.write_bytes(b"".join(streams))
+    out = list(read_encyclopedia(str(path), WIKI_SRC, CFG))
+    assert _reasons(out) == ["doc"] * k + ["corrupt_bz2"] + ["doc"] * (N_PAGES - k - 1)  # no truncated_xml after it
+    assert [d.meta["title"] for d in out if isinstance(d, Doc)] == [f"P{i}" for i in range(N_PAGES) if i != k]
 
 
 # --- EPUB ---------------------------------------------------------------------------------------
