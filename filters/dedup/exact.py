@@ -20,8 +20,15 @@ def normalize(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+# ASCII text: the bytes _PUNCT matches, mapped to spaces by bytes.translate (the runs it would
+# replace by one space collapse in the split/join anyway): the same result, faster than the regex.
+_ASCII_PUNCT = bytes(32 if _PUNCT.fullmatch(chr(i)) else i for i in range(256))
+
+
 def shingle_text(norm: str) -> str:
     """The normalised text without punctuation: what shingles and n-grams are cut from."""
+    if norm.isascii():
+        return " ".join(norm.encode().translate(_ASCII_PUNCT).decode().split())
     return " ".join(_PUNCT.sub(" ", norm).split())
 
 

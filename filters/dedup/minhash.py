@@ -116,11 +116,14 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> np.uint64(33))
+    """murmur3's 64-bit finaliser, in place (h is a fresh array)."""
+    s, m1, m2 = np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> s
+    h *= m1
+    h ^= h >> s
+    h *= m2
+    h ^= h >> s
+    return h
 
 
 def poly_hashes(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
