@@ -180,3 +180,18 @@ def test_keep_rule_quality_then_vendored_then_priority_then_id(tmp_path):
         "a": (0, "near_duplicate", "c"), "b": (0, "near_duplicate", "c"), "d": (0, "exact_duplicate", "c"),
         "z9": (0, "near_duplicate", "a0"), "y1": (0, "near_duplicate", "a0"), "a-vendored": (0, "exact_duplicate", "b-original"),
     }
+
+
+def test_ascii_shingle_text_equals_regex():
+    """The bytes.translate path for ASCII text cuts the same shingle text as the regex."""
+    import string
+
+    from filters.dedup import exact
+
+    rng = random.Random(5)
+    alphabet = string.printable + "\x1c\x1d\x1e\x1f\x00\x7f"
+    for _ in range(3000):
+        t = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 200)))
+        for s in (t, exact.normalize(t)):
+            assert exact.shingle_text(s) == " ".join(exact._PUNCT.sub(" ", s).split())
+    assert exact.shingle_text("naïve, café!") == "naïve café"  # non-ASCII: the regex path
