@@ -114,7 +114,8 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
                 if junk:
                     yield WarcDamage("malformed_warc_record", junk, start=junk_at, end=line_at)
                 glued = _GLUED_VERSION.search(past, 0, past.find(b"\n") + 1)
-                yield WarcDamage("malformed_warc_header", headers, start=line_at, end=pos + (glued.start() if glued else 0))
+                end = pos + (glued.start() if glued else 0)
+                yield WarcDamage("malformed_warc_header", headers, start=line_at, end=end)
                 junk, quiet, seen_record = None, False, True
                 stream = _unread(past, stream)
                 readline = stream.readline
@@ -154,7 +155,8 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
             skipped, count = _skip(stream, n - keep)
             pos += count
             ended = count < n - keep
-            window, window_at = (block + skipped, 0) if len(skipped) == count else (skipped, keep + count - len(skipped))
+            whole = len(skipped) == count
+            window, window_at = (block + skipped, 0) if whole else (skipped, keep + count - len(skipped))
         cut, trail, end = None, b"", pos
         if ended:
             # The stream ends inside the block: cut, or a Content-Length too long that took in

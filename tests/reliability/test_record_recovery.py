@@ -111,7 +111,8 @@ def test_malformed_page_and_nul_in_one_dump(tmp_path, compress):
     assert [(r.meta["title"]) for r in out] == [f"P{i}" for i in range(N_PAGES)]  # every page accounted for
 
 
-@pytest.mark.parametrize("compress, want", [(None, "truncated_xml"), ("bz2", "truncated_bz2"), ("gzip", "truncated_gzip")])
+@pytest.mark.parametrize("compress, want", [(None, "truncated_xml"), ("bz2", "truncated_bz2"),
+                                            ("gzip", "truncated_gzip")])
 def test_cut_at_the_end_stays_a_named_drop(tmp_path, compress, want):
     """A damaged page in the middle, then the file cut inside its last page: every complete page,
     the damaged one as one drop, and the cut as one drop."""
@@ -227,7 +228,8 @@ def _broken_header(how: str) -> bytes:
     if how == "no_blank_line":  # the HTTP head read as WARC fields; the block overruns the next head
         return rec.replace(b"\r\n\r\nHTTP/1.1", b"\r\nHTTP/1.1", 1)
     if how == "length_long":  # the next record's head swallowed: found inside the block again
-        return re.sub(rb"Content-Length: (\d+)", lambda m: b"Content-Length: %d" % (int(m.group(1)) + 400), rec, count=1)
+        return re.sub(rb"Content-Length: (\d+)", lambda m: b"Content-Length: %d" % (int(m.group(1)) + 400), rec,
+                      count=1)
     if how == "length_past_end":  # a length past the end of the file: the records after it are in the block
         return re.sub(rb"Content-Length: \d+", b"Content-Length: 999999999", rec, count=1)
     if how == "nul_run_before":  # stray NULs glued before the record's version line: nothing lost
@@ -236,8 +238,8 @@ def _broken_header(how: str) -> bytes:
 
 
 def _warc_records(broken: str) -> list[bytes]:
-    return [_warcinfo(), _good(0), _good(1), _record("https://bad/body", html_page(2).encode() + b"\x00 body", http=False),
-            _good(3), _broken_header(broken), _good(5), _good(6)]
+    not_http = _record("https://bad/body", html_page(2).encode() + b"\x00 body", http=False)
+    return [_warcinfo(), _good(0), _good(1), not_http, _good(3), _broken_header(broken), _good(5), _good(6)]
 
 
 def _write(path: Path, recs: list[bytes], gz: bool) -> Path:
