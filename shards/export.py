@@ -213,6 +213,8 @@ def read_megatron_index(idx_path: Path) -> dict:
 def write_exports(folder: Path, manifest: Manifest, kinds: list[str]) -> dict:
     """Write the requested exports for every split present. Returns {kind: [relative paths]}, plus
     `refused: {kind: reason}` for exports these shards cannot have (each also logged as a warning)."""
+    if not kinds:
+        return {}
     folder = Path(folder)
     out: dict = {}
     splits = sorted({s.split for s in manifest.shards})
