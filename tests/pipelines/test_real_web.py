@@ -44,10 +44,12 @@ def test_most_real_pages_survive_the_default_config(run):
     out, report = run
     assert report["accounting"]["balanced"]
     kept = _kept_by_file(out)
-    # 198 real pages; measured 157 kept (79%): the rest are short pages, link pages and the
-    # gne pages' own jsonl copies (near duplicates). Far from the 1% of the issue.
+    # 198 real pages; measured 170 kept (86%): the rest are short pages and link pages. The 71
+    # gne pages are also in the jsonl export (near duplicates: dedup keeps one copy of each, by
+    # id order; measured 27 jsonl copies kept, the other pages kept from the WARC). Together
+    # 205 documents of 362 records, far from the 1% of the issue.
     assert kept["pages.warc.gz"] >= 0.7 * 198
-    assert kept.get("gne-pages.jsonl", 0) >= 0.4 * 71
+    assert kept.get("gne-pages.jsonl", 0) >= 0.25 * 71
     web = report["sources"]["web"]
     assert web["docs_out"] >= 0.5 * web["docs_in"]
 
