@@ -23,6 +23,8 @@ from pathlib import Path
 PEER_PACKAGES = [
     "datatrove[processing]==0.10.1",
     "rensa==0.5.0",
+    "spacy==3.8.7",  # datatrove's default word tokenizer in its Gopher/C4 filters
+    "orjson==3.11.5",
 ]
 CACHE = Path(os.environ.get("GRIST_CACHE", Path.home() / ".cache" / "grist"))
 
