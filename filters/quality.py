@@ -53,7 +53,10 @@ class QualityModel:
     def __init__(self, path: str | Path, positive_label: str = POSITIVE):
         import fasttext
 
-        self.model = fasttext.load_model(str(path))
+        from pipelines import storage
+
+        with storage.local_copy(path) as local:  # fastText reads local files (a run's output may be s3://)
+            self.model = fasttext.load_model(str(local))
         self.positive = positive_label if positive_label.startswith("__label__") else f"__label__{positive_label}"
         labels = self.model.get_labels()
         if self.positive not in labels:

@@ -25,6 +25,7 @@ from filters.quality import (QualityFilter, QualityModel, SamplePartTask, Sample
                              hashed_sample, read_labelled, sample_classes, train_classifier)
 from filters.quality_checks import (SourceScores, WeakClassifierError, expected_keep, sample_scores, source_line,
                                     training_line, weak_message, weak_reasons, weighted_cutoff)
+from pipelines import storage
 from pipelines.config import Config
 from pipelines.errors import ConfigError
 from pipelines.parts import atomic_write_json
@@ -106,6 +107,7 @@ def resolve_sources(cfg: Config, entries: list[str], key: str) -> list[str]:
 
 class FilterStage(Stage):
     name = STAGE
+    published = ("filters",)  # under output; its files are in the stage marker
     config_keys = ("filters", "sources!weight,max_epochs")
 
     def run(self, ctx: StageContext) -> StageResult:
@@ -180,12 +182,14 @@ class FilterStage(Stage):
         marker = path.with_name("quality_metrics.json")
         if marker.is_file() and path.is_file():
             done = json.loads(marker.read_text())
-            if done.get("hash") == ctx.stage_hash:
+            # The marker vouches for the model's bytes: a model truncated since (a full disk) is
+            # retrained, never reused.
+            if done.get("hash") == ctx.stage_hash and done.get("model_sha256") == storage.sha256_of(path):
                 log("[dim]filters: quality classifier up to date, not retrained")
                 return done["metrics"]
         metrics = train_from_parts(ctx.cfg, ctx.inputs, ctx.base_dir, path, stage_sample_round(ctx))
         if metrics is not None:
-            atomic_write_json(marker, {"hash": ctx.stage_hash, "metrics": metrics})
+            atomic_write_json(marker, {"hash": ctx.stage_hash, "metrics": metrics, "model_sha256": storage.sha256_of(path)})
         return metrics
 
 
@@ -311,3 +315,4 @@ def _group(counters: Counter, prefix: str, *also: str) -> dict[str, int]:
     out = {k[len(prefix):]: v for k, v in sorted(counters.items()) if k.startswith(prefix)}
     out.update({k: counters[k] for k in also if counters.get(k)})
     return out
+

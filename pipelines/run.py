@@ -47,17 +47,21 @@ def _chain_hash(prev: str, cfg: Config, stage: Stage) -> str:
     return h.hexdigest()
 
 
-def _outputs(work: Path) -> dict[str, int]:
-    """Every file a finished stage leaves (its size), recorded in its marker."""
-    return {k: v for k, v in sorted(storage.tree_sizes(work).items()) if k not in ("_SUCCESS.json", "_CONFIG.json")}
+def _outputs(work: Path, output: Path, stage: Stage) -> dict[str, int]:
+    """Every file a finished stage leaves (its size), recorded in its marker: its work folder and
+    the folders it publishes under `output` (`Stage.published`, e.g. the classifier, the tokenizer)."""
+    files = {k: v for k, v in storage.tree_sizes(work).items() if k not in ("_SUCCESS.json", "_CONFIG.json")}
+    for folder in getattr(stage, "published", ()):
+        files.update({f"../../{folder}/{k}": v for k, v in storage.tree_sizes(output / folder).items()})
+    return dict(sorted(files.items()))
 
 
-def _changed_outputs(work: Path, recorded: dict[str, int] | None) -> list[str]:
+def _changed_outputs(work: Path, recorded: dict[str, int] | None, output: Path, stage: Stage) -> list[str]:
     """Recorded outputs that are missing or have another size now (markers older than this check
     record none: nothing to compare)."""
     if not recorded:
         return []
-    now = storage.tree_sizes(work)
+    now = _outputs(work, output, stage)
     return [k for k, n in recorded.items() if now.get(k) != n]
 
 
@@ -143,7 +147,7 @@ class Pipeline:
         marker = work / "_SUCCESS.json"
         if storage.exists(marker):
             done = storage.read_json(marker)
-            changed = _changed_outputs(work, done.get("files"))
+            changed = _changed_outputs(work, done.get("files"), self.output, stage)
             if done.get("hash") == stage_hash and not changed:
                 log(f"[dim]{stage.name}: up to date, skipped (delete {marker} to redo)")
                 res = done["result"]
@@ -166,7 +170,7 @@ class Pipeline:
         result.stats.seconds = time.perf_counter() - t0
         result.stats.part = stage.name
         result.stats.check()
-        atomic_write_json(marker, {"hash": stage_hash, "files": _outputs(work), "result": {
+        atomic_write_json(marker, {"hash": stage_hash, "files": _outputs(work, self.output, stage), "result": {
             "stats": result.stats.to_json(), "parts": [p.to_json() for p in result.parts], "extra": result.extra}})
         return result
 

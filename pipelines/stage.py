@@ -89,6 +89,9 @@ class Stage(ABC):
     name = "stage"
     config_keys: tuple[str, ...] = ()
     documents = True
+    # Folders under `output` the stage writes itself (classifier, tokenizer, shards): the stage
+    # marker records their files' sizes, so an output truncated or removed since is redone.
+    published: tuple[str, ...] = ()
 
     def enabled(self, cfg: Config) -> bool:
         section = getattr(cfg, self.name, None)

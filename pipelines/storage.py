@@ -372,3 +372,12 @@ def publish_folder(src: str | os.PathLike, dst: str | os.PathLike, last: str | N
     names = sorted(tree_sizes(src), key=lambda n: (n == last, n))
     for name in names:
         copy_file(src / name, dst / name)
+
+
+def sha256_of(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
+    """sha256 of a local or remote file, streamed."""
+    h = hashlib.sha256()
+    with open_read(path) as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()

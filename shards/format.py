@@ -56,14 +56,10 @@ def tokens_array(flat: np.ndarray, offsets: np.ndarray, vocab_size: int) -> pa.L
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32, copy=False)), values)
 
 
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    from pipelines import storage
+def sha256_file(path: Path) -> str:
+    from pipelines.storage import sha256_of
 
-    h = hashlib.sha256()
-    with storage.open_read(path) as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+    return sha256_of(path)
 
 
 class _HashingSink:

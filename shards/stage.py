@@ -251,6 +251,7 @@ def canonical_order(keys: np.ndarray, sources: pa.Array, ids: pa.Array) -> np.nd
 
 class ShardStage(Stage):
     name = "shards"
+    published = ("shards",)  # under output; its files are in the stage marker
     config_keys = ("shards", "tokenizer", "mixture", "sources")
     documents = False
     inline_tokens = INLINE_TOKENS

@@ -239,6 +239,7 @@ def _sample_texts(ctx: StageContext, picked: list[tuple[str, str]]) -> list[str]
 
 class TokenizerStage(Stage):
     name = "tokenizer"
+    published = ("tokenizer",)  # under output; its files are in the stage marker
     config_keys = ("tokenizer", "mixture", "sources")
     documents = False
 

@@ -31,3 +31,23 @@ def test_a_truncated_part_is_redone_not_reused(tmp_path, ray_local):
     assert dir_bytes(out / "documents") == first
     assert victim.stat().st_size == rec["bytes"]
     assert untouched.stat().st_mtime_ns == before  # only the broken part was read again
+
+
+def test_a_truncated_classifier_is_retrained_not_reused(tmp_path, ray_local):
+    """Issue 14's case: after a full disk left quality.bin short, a rerun reused it (AUC 0.50)."""
+    from tests.filters.corpus import write_corpus
+
+    src = write_corpus(tmp_path / "data")
+    quality = {"positives": ["ref"], "negatives": ["web"], "epoch": 5, "dim": 16, "bucket": 20_000, "on_weak": "warn"}
+    cfg = make_config(tmp_path, [src["ref"], src["web"]], filters={"enabled": True, "quality": quality})
+    first = run_config(cfg)
+    out = tmp_path / "out"
+    model = out / "filters" / "quality.bin"
+    good = model.read_bytes()
+    docs = dir_bytes(out / "documents")
+    model.write_bytes(good[: len(good) // 3])
+    second = run_config(cfg)
+    assert model.read_bytes() == good  # retrained (same seed: the same model), never reused short
+    assert dir_bytes(out / "documents") == docs
+    q = [next(s for s in r["stages"] if s["name"] == "filters")["extra"]["quality"] for r in (first, second)]
+    assert q[1]["metrics"]["held_out"]["roc_auc"] == q[0]["metrics"]["held_out"]["roc_auc"] >= 0.9
