@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 from filters.base import FilterDoc, Rule, run_rules
 from filters.config import QualityConfig
 from filters.quality import QualityModel, hash_unit, model_text
+from pipelines import storage
 from pipelines.errors import GristError
 
 SAMPLE_SALT = "quality-sample"
@@ -87,14 +88,12 @@ def logit(p: float, eps: float = 1e-6) -> float:
 
 
 def source_rows(parts: Iterable[Path], sources: Iterable[str]) -> Counter:
-    """Documents per source in parts named SOURCE-NNNNN (parquet footers only)."""
-    import pyarrow.parquet as pq
-
+    """Documents per source in parts named SOURCE-HASH (parquet footers only)."""
     wanted, rows = set(sources), Counter()
     for p in parts:
         src = p.stem.rsplit("-", 1)[0]
         if src in wanted:
-            rows[src] += pq.ParquetFile(p).metadata.num_rows
+            rows[src] += storage.parquet_file(p).metadata.num_rows
     return rows
 
 
@@ -106,8 +105,6 @@ def sample_scores(parts: Sequence[Path], sources: Sequence[str], rules: list[Rul
     before the classifier), as the workers will see them. Only picked rows become Python strings
     and go through the rules; memory is one batch of texts plus the scores. `examples` > 0 keeps
     that many top and bottom documents a source (for `grist quality train`)."""
-    import pyarrow.parquet as pq
-
     rows = source_rows(parts, sources)
     out = {s: SourceScores(s, rows[s], min(1.0, qc.score_sample / rows[s]) if rows[s] else 1.0) for s in sources}
     for r in rules:
@@ -129,7 +126,7 @@ def sample_scores(parts: Sequence[Path], sources: Sequence[str], rules: list[Rul
         if src not in out:
             continue
         ss = out[src]
-        for rb in pq.ParquetFile(p).iter_batches(columns=["id", "text"], batch_size=1024):
+        for rb in storage.parquet_file(p).iter_batches(columns=["id", "text"], batch_size=1024):
             ids = rb.column(0).to_pylist()
             picked = [k for k, i in enumerate(ids) if hash_unit(seed, i, SAMPLE_SALT) < ss.rate]
             texts = rb.column(1).take(picked).to_pylist() if picked else []  # Python strings for picked rows only

@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from pipelines import storage
 from pipelines.errors import ConfigError
 
 SNIPPET = 160  # characters of a document shown next to its score
@@ -56,9 +57,7 @@ def iter_texts(path: str, skipped: dict[str, int]) -> Iterable[tuple[str, str]]:
     if not Path(path).exists() and "://" not in path:
         raise ConfigError(f"{path}: file not found")
     if ".parquet" in name:
-        import pyarrow.parquet as pq
-
-        pf = pq.ParquetFile(path)
+        pf = storage.parquet_file(path)
         if "text" not in pf.schema_arrow.names:
             raise ConfigError(f"{path}: no 'text' column")
         cols = ["text"] + (["id"] if "id" in pf.schema_arrow.names else [])

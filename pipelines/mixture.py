@@ -29,12 +29,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import xxhash
 
 from pipelines import storage
 from pipelines.config import Config
-from pipelines.parts import PARQUET_OPTS, PartStats
+from pipelines.parts import PartStats
 from pipelines.progress import log
 from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 

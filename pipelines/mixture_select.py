@@ -26,7 +26,6 @@ import hashlib
 import io
 import json
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -39,7 +39,7 @@ def s3_config(config: Path, bucket: str, dest: Path, output: str, **overrides) -
     import fsspec
 
     from pipelines.config import load_config
-    from pipelines.sources.files import glob_root
+    from pipelines.sources.files import glob_root, resolve_path
 
     cfg = load_config(config)
     fs = fsspec.filesystem("s3")
@@ -50,6 +50,7 @@ def s3_config(config: Path, bucket: str, dest: Path, output: str, **overrides) -
             continue
         paths = []
         for pattern in src.paths:
+            pattern = resolve_path(pattern, cfg.base_dir)
             root = glob_root(pattern)
             rel = os.path.relpath(pattern, root)
             fs.put(root.rstrip("/") + "/", f"{bucket}/in/{src.name}/", recursive=True)
