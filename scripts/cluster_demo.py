@@ -133,7 +133,8 @@ def main() -> int:
     fixed = report.get("fixed_costs") or {}
     print(f"  cluster run: Ray connect {fixed.get('ray_start_s', 0):.1f} s; per stage (s):")
     print(f"    {'stage':<12}{'wall':>8}{'parts':>7}{'work':>8}{'overhead':>10}{'driver':>8}")
-    for name, c in (fixed.get("stages") or {}).items():
+    costs = fixed.get("stages") or {}
+    for name, c in ((st["name"], costs[st["name"]]) for st in report["stages"] if st["name"] in costs):
         print(f"    {name:<12}{c['wall_s']:8.1f}{c['parts']:7d}{c['work_s']:8.1f}{c['overhead_s']:10.1f}{c['driver_s']:8.1f}")
     if problems is not None:
         print("outputs vs the one-node local-disk run: " + ("byte-identical" if not problems else "; ".join(problems[:10])))
