@@ -187,16 +187,16 @@ def _train(args: argparse.Namespace) -> int:
 def _read_inputs(cfg, config_path: str) -> tuple[list[Path], Any]:
     """The read stage's kept parts of this config's output folder, if they are this config's."""
     from pipelines.parts import kept_parts
-    from pipelines.run import Pipeline, _chain_hash, _extend_hash, load_stages
+    from pipelines.run import Pipeline, _chain_hash, input_hash, load_stages
 
     pipe = Pipeline(cfg)  # its base_dir is the run's (relative paths in the config resolve as in `grist run`)
     read = load_stages()[0]
     work = pipe.output / "_work" / f"00-{read.name}"
     marker = work / "_SUCCESS.json"
     # the read stage's hash covers its listing (the parts it planned), as in Pipeline.run
-    planned = {s["part"] for s in read.plan_inputs(cfg, pipe.base_dir)}
-    if not marker.is_file() or json.loads(marker.read_text()).get("hash") != _extend_hash(_chain_hash("", cfg, read),
-                                                                                           sorted(planned)):
+    specs = read.plan_inputs(cfg, pipe.base_dir)
+    planned = {s["part"] for s in specs}
+    if not marker.is_file() or json.loads(marker.read_text()).get("hash") != input_hash(_chain_hash("", cfg, read), specs):
         raise ConfigError(f"quality train: no read stage outputs of this config in {work}; "
                           f"run `grist run {config_path} --until read` first")
     return [p for p in kept_parts(work) if p.stem in planned], pipe.base_dir

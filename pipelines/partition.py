@@ -6,10 +6,11 @@ file is split where its format allows it — uncompressed jsonl by byte ranges (
 lines that start in it), parquet by row groups. Compressed streams, WARCs, dumps and code trees are
 one part per file (their record boundaries are only found by reading from the start).
 
-A part's name is `SOURCE-HASH`, the hash of what it reads: (path, size, mtime or etag, range,
-position in the listing). A changed, added or removed file changes only the parts that read it,
-and the listing's fingerprint is part of the read stage's marker, so a rerun picks new input up
-instead of trusting a stale marker; parts whose inputs did not change are reused.
+A part's name is `SOURCE-HASH`, the hash of what it reads: (path, size, range, position in the
+listing); its key holds the files' mtime or etag. A changed, added or removed file changes only
+the parts that read it, and the listing (names and keys) is part of the read stage's marker, so a
+rerun picks new input up instead of trusting a stale marker; parts whose inputs did not change are
+reused.
 """
 
 from __future__ import annotations
@@ -100,9 +101,16 @@ def _row_group_sizes(path: str) -> list[int]:
 
 
 def part_name(source: str, files: list[dict[str, Any]]) -> str:
-    key = [[f["shown_path"], f["file_index"], f["size"], f["stamp"], f.get("range"), f.get("row_groups")]
-           for f in files]
-    return f"{source}-{hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]}"
+    """`SOURCE-HASH` of what a part reads: (path as the config names it, position, size, range).
+    The change stamps are not in the name (a copy of the data elsewhere, with other mtimes, gives
+    the same outputs); they are the part's `key`, checked before a committed part is reused."""
+    ident = [[f["shown_path"], f["file_index"], f["size"], f.get("range"), f.get("row_groups")] for f in files]
+    return f"{source}-{hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]}"
+
+
+def part_key(files: list[dict[str, Any]]) -> str:
+    """The inputs' change stamps (mtime or etag): a part whose file was rewritten is read again."""
+    return hashlib.sha256(json.dumps([f["stamp"] for f in files]).encode()).hexdigest()[:16]
 
 
 def plan_read_parts(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
@@ -114,7 +122,7 @@ def plan_read_parts(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
 
     def flush() -> None:
         if group:
-            specs.append({"part": part_name(group[0]["source"], group), "source": group[0]["source"],
+            specs.append({"part": part_name(group[0]["source"], group), "key": part_key(group), "source": group[0]["source"],
                           "size": sum(f["size"] for f in group), "files": list(group)})
             group.clear()
 
@@ -141,6 +149,3 @@ def plan_read_parts(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
     return specs
 
 
-def fingerprint(specs: list[dict[str, Any]]) -> str:
-    """What the read stage's marker records about its input: changes when any input changes."""
-    return hashlib.sha256(json.dumps(sorted(s["part"] for s in specs)).encode()).hexdigest()

@@ -52,6 +52,9 @@ class PartStats:
     seconds: float = 0.0
     # What the marker vouches for: {"kept": {"bytes", "sha256"}, "dropped": {...}}; checked on reuse.
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The inputs' state the part was made from (read parts: the files' change stamps); a committed
+    # part is reused only for the same key.
+    key: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class PartStats:
             "counters": dict(sorted(self.counters.items())),
             "seconds": round(self.seconds, 3),
             **({"files": self.files} if self.files else {}),
+            **({"key": self.key} if self.key else {}),
         }
 
     @classmethod
@@ -80,6 +84,7 @@ class PartStats:
             counters=Counter(d.get("counters", {})),
             seconds=d.get("seconds", 0.0),
             files=d.get("files", {}),
+            key=d.get("key", ""),
         )
 
     def merge(self, other: "PartStats") -> "PartStats":
@@ -102,10 +107,10 @@ class PartWriter:
     """Streams kept documents and dropped records of one part to temporary files, then commits
     both and the stats marker. Memory is bounded by one batch."""
 
-    def __init__(self, work: Path, part: str, source: str = ""):
+    def __init__(self, work: Path, part: str, source: str = "", key: str = ""):
         self.work = storage.location(work)
         self.part = part
-        self.stats = PartStats(part=part, source=source)
+        self.stats = PartStats(part=part, source=source, key=key)
         self._t0 = time.perf_counter()
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._schemas: dict[str, pa.Schema] = {}
@@ -185,14 +190,17 @@ def done_parts(work: Path) -> set[str]:
     return {p.stem for p in storage.list_files(storage.location(work) / "stats", "*.json")}
 
 
-def verified_parts(work: Path) -> set[str]:
+def verified_parts(work: Path, keys: dict[str, str] | None = None) -> set[str]:
     """Committed parts whose files are still what their marker vouches for (same sizes: a file
-    truncated or removed since is redone, never reused). Sizes come from one listing per folder."""
+    truncated or removed since is redone, never reused) and, given `keys` (part -> key), made
+    from the same inputs. Sizes come from one listing per folder."""
     work = storage.location(work)
     sizes = {kind: {name.removesuffix(".parquet"): n for name, n in storage.list_sizes(work / kind, "*.parquet").items()}
              for kind in ("kept", "dropped")}
     ok = set()
     for st in load_part_stats(work):
+        if keys is not None and keys.get(st.part, "") != st.key:
+            continue
         if all(sizes[kind].get(st.part) == rec.get("bytes") for kind, rec in st.files.items()):
             ok.add(st.part)
     return ok

@@ -52,7 +52,7 @@ class ReadPartTask:
     def run(self, spec: dict[str, Any]) -> dict[str, Any]:
         src = self.sources[spec["source"]]
         reader = get_reader(src.kind)
-        writer = PartWriter(self.work, spec["part"], src.name)
+        writer = PartWriter(self.work, spec["part"], src.name, key=spec.get("key", ""))
         docs: list[dict] = []
         drops: list[dict] = []
         seen_ids: set[str] = set()

@@ -65,6 +65,16 @@ def _changed_outputs(work: Path, recorded: dict[str, int] | None, output: Path, 
     return [k for k, n in recorded.items() if now.get(k) != n]
 
 
+def input_hash(config_hash: str, specs: list[dict[str, Any]]) -> str:
+    """A planned stage's marker hash: its config and its inputs (part names and keys)."""
+    return _extend_hash(config_hash, sorted(f"{s['part']}:{s.get('key', '')}" for s in specs))
+
+
+def _output_digest(result: StageResult) -> list[str]:
+    """What a documents stage produced: per part its kept documents and their file's sha256."""
+    return sorted(f"{p.part}:{p.docs_out}:{p.files.get('kept', {}).get('sha256', '')}" for p in result.parts)
+
+
 def _extend_hash(h: str, items: list[str]) -> str:
     return hashlib.sha256(json.dumps([h, items]).encode()).hexdigest()
 
@@ -119,14 +129,17 @@ class Pipeline:
                     break
                 continue
             config_hash = _chain_hash(prev_hash, self.cfg, stage)
-            # A stage that plans its own inputs (read: the listing) adds their content names to its
-            # marker's hash: new or changed input is new work, while parts already read are kept.
+            # A stage that plans its own inputs (read: the listing) adds them to its marker's hash:
+            # new or changed input is new work, while parts already read are kept.
             specs = stage.plan_inputs(self.cfg, self.base_dir) if hasattr(stage, "plan_inputs") else None
-            prev_hash = config_hash if specs is None else _extend_hash(config_hash, sorted(s["part"] for s in specs))
+            marker_hash = config_hash if specs is None else input_hash(config_hash, specs)
             work = self.output / "_work" / f"{idx:02d}-{stage.name}"
             t_stage = time.perf_counter()
-            result = self._run_stage(stage, work, inputs, prev_hash, config_hash, specs)
+            result = self._run_stage(stage, work, inputs, marker_hash, config_hash, specs)
             self.results[stage.name] = result
+            # Later stages depend on this one's config and on what it produced (content, not the
+            # input files' mtimes: a copy of the data elsewhere gives the same hashes downstream).
+            prev_hash = _extend_hash(config_hash, _output_digest(result)) if stage.documents else config_hash
             self._stage_costs(stage.name, time.perf_counter() - t_stage, take_calls())
             if stage.documents:
                 inputs = kept_parts(work)

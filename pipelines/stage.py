@@ -47,7 +47,7 @@ class StageContext:
         from pipelines.runner import map_parts
 
         work = work or self.work
-        done = verified_parts(work)
+        done = verified_parts(work, {s["part"]: s.get("key", "") for s in specs})
         todo = [s for s in specs if s["part"] not in done]
         map_parts(factory, todo, label=label, workers=self.workers, cpus=cpus, gpus=gpus, unit=unit)
         wanted = {s["part"] for s in specs}

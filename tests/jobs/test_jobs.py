@@ -90,6 +90,7 @@ def _job_config(workdir: Path, data_glob: str = "data/*.jsonl", **stages) -> Pat
     is the uploaded copy) and an absolute output, as on a cluster with shared storage."""
     cfg = {"output": str(workdir / "out"), "seed": 0,
            "sources": [{"name": "notes", "kind": "jsonl", "paths": [data_glob]}],
+           "runtime": {"part_mb": 0.8},  # one part per file of the 400-line corpus (0.73 MB): a stop falls between parts
            **{s: stages.get(s, {"enabled": False}) for s in ("filters", "dedup", "mixture", "tokenizer", "shards")}}
     path = workdir / "job.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -117,7 +118,8 @@ def test_submit_waits_and_matches_a_local_run(cluster, ray_local, tmp_path, caps
     assert report["accounting"]["balanced"] and report["accounting"]["records_in"] == 151
     # The same config run locally (in this process's Ray) gives byte-identical documents.
     with contextlib.chdir(work):  # relative source paths, as in the job
-        local = make_config(work, [{"name": "notes", "kind": "jsonl", "paths": ["data/*.jsonl"]}], output=str(tmp_path / "out"))
+        local = make_config(work, [{"name": "notes", "kind": "jsonl", "paths": ["data/*.jsonl"]}], output=str(tmp_path / "out"),
+                            runtime={"part_mb": 0.8})
         run_config(local, workers=1)
     assert dir_bytes(tmp_path / "out" / "documents") == dir_bytes(work / "out" / "documents")
 
@@ -154,11 +156,11 @@ def test_stopped_job_resumes_to_identical_outputs(cluster, ray_local, tmp_path):
     logs = client.get_job_logs(job2)
     # Only the unfinished parts ran again: the progress line counts them.
     assert "read: up to date, skipped" in logs
-    assert f"[filters] {PARTS - committed}/{PARTS - committed} parts" in logs
+    assert f"[filters] {PARTS - committed}/{PARTS - committed} parts" in logs, logs[-4000:]
     resumed = dir_bytes(work / "out" / "documents")
 
     fresh = make_config(tmp_path, [{"name": "notes", "kind": "jsonl", "paths": [str(tmp_path / "data/*.jsonl")]}],
-                        filters=filters)
+                        filters=filters, runtime={"part_mb": 0.8})
     report = run_config(fresh, workers=2)
     assert report["accounting"]["balanced"]
     assert resumed == dir_bytes(tmp_path / "out" / "documents")
