@@ -82,3 +82,19 @@ def test_small_files_are_grouped_and_a_changed_listing_is_picked_up(tmp_path, ra
     run_config(cfg)
     ids = set(user_ids(read_dir(tmp_path / "out" / "documents")))
     assert "f0-0" not in ids and len(ids) == 28
+
+
+def test_a_file_rewritten_in_place_is_read_again(tmp_path, ray_local):
+    """Same path, same size, new content and mtime: the part's name stays, its key changes."""
+    import os
+
+    path = write_jsonl(tmp_path / "in" / "a.jsonl", _rows(5, "a"))
+    cfg = make_config(tmp_path, [{"name": "t", "kind": "jsonl", "paths": [str(path)]}])
+    run_config(cfg)
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"document a", b"document b"))  # same length
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    run_config(cfg)
+    texts = read_dir(tmp_path / "out" / "documents").column("text").to_pylist()
+    assert len(texts) == 5 and all(t.startswith("document b") for t in texts)
