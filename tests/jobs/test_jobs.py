@@ -169,7 +169,8 @@ def test_stopped_job_resumes_to_identical_outputs(cluster, ray_local, tmp_path):
 
 def test_worker_killed_mid_stage_is_retried_without_loss_or_duplicates(ray_local, tmp_path):
     _corpus(tmp_path / "data", files=30, lines=1500)
-    cfg = make_config(tmp_path, [{"name": "notes", "kind": "jsonl", "paths": [str(tmp_path / "data/*.jsonl")]}])
+    cfg = make_config(tmp_path, [{"name": "notes", "kind": "jsonl", "paths": [str(tmp_path / "data/*.jsonl")]}],
+                      runtime={"part_mb": 3})  # one part per 2.7 MB file: the kill lands between many parts
     stats = tmp_path / "out" / "_work" / "00-read" / "stats"
     killed: list[int] = []
 

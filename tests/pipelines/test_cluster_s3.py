@@ -27,9 +27,9 @@ def _config(path: Path, output: str) -> Path:
                         "weight": 0.3}],
            "runtime": {"part_mb": 0.05},  # several parts per source, so both nodes get work
            "filters": {"quality": {"enabled": False}},
-           "mixture": {"target_tokens": 60000},
-           "tokenizer": {"vocab_size": 600},
-           "shards": {"tokens_per_shard": 20000, "val_fraction": 0.05}}
+           "mixture": {"target_tokens": 40000},
+           "tokenizer": {"vocab_size": 400},
+           "shards": {"tokens_per_shard": 15000, "val_fraction": 0.05}}
     path.write_text(yaml.safe_dump(cfg))
     return path
 
