@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from trainer.model import PRESETS
+from trainer.presets import PRESETS
 
 
 def _bool(p: argparse.ArgumentParser, name: str, help: str) -> None:
