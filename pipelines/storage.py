@@ -159,16 +159,24 @@ class PendingFile:
 
 
 @contextlib.contextmanager
-def open_commit(path: str | os.PathLike, *, durable: bool = True) -> Iterator[IO[bytes]]:
-    """Write `path` all at once: complete when the block ends without error, absent (or unchanged)
-    otherwise."""
+def pending_commit(path: str | os.PathLike, *, durable: bool = True) -> Iterator[PendingFile]:
+    """A `PendingFile` committed when the block ends without error, aborted otherwise; its `record`
+    (bytes, sha256 of what was written) is there once the block has ended."""
     pending = PendingFile(path, durable=durable)
     try:
-        yield pending.file
+        yield pending
     except BaseException:
         pending.abort()
         raise
     pending.commit()
+
+
+@contextlib.contextmanager
+def open_commit(path: str | os.PathLike, *, durable: bool = True) -> Iterator[IO[bytes]]:
+    """Write `path` all at once: complete when the block ends without error, absent (or unchanged)
+    otherwise."""
+    with pending_commit(path, durable=durable) as pending:
+        yield pending.file
 
 
 def commit_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> None:

@@ -16,7 +16,6 @@ at most 2^31-1 tokens (`shards.config.MAX_SHARD_TOKENS`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -62,30 +61,6 @@ def sha256_file(path: Path) -> str:
     return sha256_of(path)
 
 
-class _HashingSink:
-    """A write-only file that hashes and counts what passes through it (no re-read to checksum)."""
-
-    def __init__(self, f):
-        self.f, self.h, self.n, self.closed = f, hashlib.sha256(), 0, False
-
-    def write(self, data) -> int:
-        self.h.update(data)
-        self.n += len(data)
-        return self.f.write(data)
-
-    def flush(self) -> None:
-        self.f.flush()
-
-    def tell(self) -> int:
-        return self.n
-
-    def close(self) -> None:
-        self.closed = True  # the commit closes the real file
-
-    def sha256(self) -> str:
-        return self.h.hexdigest()
-
-
 def _strings(values) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -93,24 +68,25 @@ def _strings(values) -> pa.Array:
 
 
 @contextlib.contextmanager
-def ipc_writer(path: Path, schema: pa.Schema, *, durable: bool = True) -> Iterator[tuple[Any, _HashingSink]]:
-    """An Arrow IPC file writer whose file is committed whole when the block ends
-    (`pipelines.storage.open_commit`); the sink's `sha256()` and `n` are known right after."""
-    from pipelines.storage import open_commit
+def ipc_writer(path: Path, schema: pa.Schema, *, durable: bool = True) -> Iterator[tuple[Any, Any]]:
+    """An Arrow IPC file writer and the `pipelines.storage.PendingFile` under it: the file is
+    committed whole when the block ends, and the pending file's `record` then holds the bytes and
+    sha256 that the storage layer counted while writing (the one hash of a shard: no second pass,
+    no re-read)."""
+    from pipelines.storage import pending_commit
 
-    with open_commit(path, durable=durable) as f:
-        sink = _HashingSink(f)
-        with pa.ipc.new_file(pa.PythonFile(sink, mode="w"), schema) as writer:
-            yield writer, sink
+    with pending_commit(path, durable=durable) as pending:
+        with pa.ipc.new_file(pa.PythonFile(pending.file, mode="w"), schema) as writer:
+            yield writer, pending
 
 
 def write_shard(path: Path, ids, sources, tokens: pa.ListArray, schema: pa.Schema) -> tuple[str, int]:
     """Write one uncompressed IPC file, committed whole; returns its (sha256, bytes), computed while
     writing (no re-read). `ids` / `sources`: lists or Arrow string arrays."""
     table = pa.Table.from_arrays([_strings(ids), _strings(sources), tokens], schema=schema)
-    with ipc_writer(path, schema) as (writer, sink):
+    with ipc_writer(path, schema) as (writer, pending):
         writer.write_table(table)
-    return sink.sha256(), sink.n
+    return pending.record["sha256"], pending.record["bytes"]
 
 
 def open_shard(path: Path) -> pa.Table:
