@@ -8,9 +8,11 @@
   is refused unless `--overwrite`.
 - The lock: `_LOCK.json` names the owner (pid, host, a random token) and a heartbeat renewed every
   `HEARTBEAT_S`. A second run into the same output is refused in one line while the owner lives
-  (same host: its pid with the same start; other host: a heartbeat younger than `STALE_S`). It is a
-  plain object, so the same protocol works on object stores: write, then read back and check the
-  token is ours (a local path also gets an exclusive create).
+  (same host: its pid with the same start; other host: a heartbeat younger than `STALE_S`). Every
+  write of it is conditional (`storage.put_if`): taking a free output is an exclusive create (a hard
+  link on POSIX, a PUT with If-None-Match: "*" on S3), taking over a dead owner's lock and each
+  heartbeat replace only the version that was read (If-Match: its ETag on S3), so two runs racing
+  for one output, on one host or on two, never both own it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipelines import __version__
+from pipelines import __version__, storage
 from pipelines.config import Config
 from pipelines.errors import ConfigError, GristError
 from pipelines.parts import atomic_write_json
@@ -44,8 +46,8 @@ class OutputBusy(GristError):
 
 def check_paths(cfg: Config, overwrite: bool = False) -> None:
     """Everything about `output` and the tokenizer that can be checked before Ray starts."""
-    out = Path(cfg.output)
-    if "://" not in cfg.output:
+    out = storage.location(cfg.output)  # a Path, or a UPath for s3:// gs:// (the same checks through fsspec)
+    if not storage.is_remote(out):
         for p in (out, *out.parents):
             if p.exists() and not p.is_dir():
                 where = "is a file" if p == out else f"is under a file ({p})"
@@ -59,17 +61,17 @@ def check_paths(cfg: Config, overwrite: bool = False) -> None:
             tok = tok if tok.is_absolute() or "://" in cfg.tokenizer.path else (cfg.base_dir or Path.cwd()) / tok
             if "://" not in cfg.tokenizer.path and not tok.is_file():
                 raise ConfigError(f"tokenizer.path: {tok} is not a file")
-        elif not (out / "tokenizer" / "tokenizer.json").is_file():
+        elif not storage.exists(out / "tokenizer" / "tokenizer.json"):
             raise ConfigError("shards: no tokenizer: enable the tokenizer stage or set tokenizer.path")
     if out.is_dir() and not overwrite and not _made_by_grist(out):
-        foreign = [name for name in REPLACED if (out / name).exists()]
+        foreign = [name for name in REPLACED if storage.exists(out / name)]
         if foreign:
             raise ConfigError(f"output: {out} holds {', '.join(foreign)} that grist did not write and a run would "
                               f"replace; choose another output or pass --overwrite")
 
 
 def _made_by_grist(out: Path) -> bool:
-    return (out / OWNER_FILE).is_file() or (out / "config.json").is_file()
+    return storage.exists(out / OWNER_FILE) or storage.exists(out / "config.json")
 
 
 def _proc_start(pid: int) -> int | None:
@@ -101,56 +103,60 @@ class OutputLock:
     """`with OutputLock(output):` owns `output` for the run, or raises OutputBusy."""
 
     def __init__(self, output: str | Path):
-        self.dir = Path(output)
+        self.dir = storage.location(output)
         self.path = self.dir / LOCK_FILE
         self.token = secrets.token_hex(8)
+        self._tag: str | None = None  # the version of the lock file we wrote last
+        self._started = time.time()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _record(self) -> dict[str, Any]:
+    def _record(self) -> bytes:
         pid = os.getpid()
-        return {"token": self.token, "pid": pid, "pid_start": _proc_start(pid), "host": socket.gethostname(),
-                "started": self._started, "heartbeat": time.time(), "version": __version__}
+        return json.dumps({"token": self.token, "pid": pid, "pid_start": _proc_start(pid),
+                           "host": socket.gethostname(), "started": self._started, "heartbeat": time.time(),
+                           "version": __version__}).encode()
 
-    def _read(self) -> dict[str, Any] | None:
+    def _read(self) -> tuple[dict[str, Any] | None, str | None]:
+        """(holder, version tag) of the lock file; (None, None) when there is none."""
+        got = storage.read_tagged(self.path)
+        if got is None:
+            return None, None
         try:
-            return json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return None
-        except (ValueError, OSError):
-            return {}  # half-written or unreadable: treat as a stale lock
+            holder = json.loads(got[0])
+        except ValueError:
+            holder = {}  # half-written or unreadable: treat as a stale lock
+        return (holder if isinstance(holder, dict) else {}), got[1]
 
     def acquire(self) -> None:
         self._started = time.time()
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            storage.ensure_dir(self.dir)
+            holder: dict[str, Any] | None = None
+            for _ in range(8):  # each failed write means another taker changed the lock: look again
+                holder, tag = self._read()
+                if holder and _alive(holder):
+                    raise self._busy(holder)
+                # free (tag None: create only if still absent) or stale (replace only the version judged stale)
+                self._tag = storage.put_if(self.path, self._record(), tag)
+                if self._tag is not None:
+                    break
+            else:
+                raise self._busy(holder or {})
         except PermissionError:
             raise ConfigError(f"output: {self.dir} is not writable") from None
-        holder = self._read()
-        if holder and _alive(holder):
-            raise self._busy(holder)
-        try:
-            if holder is None:
-                try:  # exclusive create where the filesystem has one; a stale lock is overwritten
-                    with self.path.open("x") as f:
-                        f.write(json.dumps(self._record()))
-                except FileExistsError:
-                    other = self._read()
-                    if other and _alive(other):
-                        raise self._busy(other) from None
-                except (ValueError, NotImplementedError):  # no exclusive mode (object store)
-                    pass
-            atomic_write_json(self.path, self._record())
-            time.sleep(0.2)  # a racing writer's object lands before the read-back
-            mine = self._read()
-        except PermissionError:
-            raise ConfigError(f"output: {self.dir} is not writable") from None
-        if not mine or mine.get("token") != self.token:
-            raise self._busy(mine or {})
-        if not (self.dir / OWNER_FILE).exists():
+        if not storage.exists(self.dir / OWNER_FILE):
             atomic_write_json(self.dir / OWNER_FILE, {"created_by": "grist", "version": __version__})
         self._thread = threading.Thread(target=self._beat, name="grist-lock-heartbeat", daemon=True)
         self._thread.start()
+
+    def renew(self) -> bool:
+        """Rewrite the heartbeat if the lock is still the version we wrote; False once another run
+        has taken it over (we were judged dead): then it is never overwritten."""
+        if self._tag is None:
+            return False
+        self._tag = storage.put_if(self.path, self._record(), self._tag)
+        return self._tag is not None
 
     def _busy(self, holder: dict[str, Any]) -> OutputBusy:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(holder.get("started", 0) or 0)))
@@ -161,10 +167,9 @@ class OutputLock:
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_S):
             try:
-                current = self._read()
-                if current and current.get("token") == self.token:
-                    atomic_write_json(self.path, self._record())
-            except OSError:  # a full disk must not end the run from this thread
+                if not self.renew():
+                    return
+            except OSError:  # a full disk or a network blip must not end the run from this thread
                 pass
 
     def release(self) -> None:
@@ -172,9 +177,9 @@ class OutputLock:
         if self._thread is not None:
             self._thread.join(timeout=5)
         try:
-            current = self._read()
-            if current is not None and current.get("token") == self.token:
-                self.path.unlink(missing_ok=True)
+            holder, _ = self._read()
+            if holder is not None and holder.get("token") == self.token:
+                storage.remove_tree(self.path)
         except OSError:
             pass
 

@@ -382,6 +382,118 @@ def publish_folder(src: str | os.PathLike, dst: str | os.PathLike, last: str | N
         copy_file(src / name, dst / name)
 
 
+def _s3_key(path: Path) -> tuple[Any, str, str] | None:
+    """(s3fs filesystem, bucket, key) when `path` is on S3 (or an S3-compatible server), else None."""
+    fs, key = _fs_path(path)
+    if not hasattr(fs, "_call_s3"):
+        return None
+    bucket, key, _ = fs.split_path(key)
+    return fs, bucket, key
+
+
+def _precondition_failed(err: BaseException) -> bool:
+    """An S3 write refused by its condition (412, or 409 when conditional writes race)."""
+    if isinstance(err, (FileExistsError, FileNotFoundError)):  # s3fs: If-None-Match failed / If-Match on nothing
+        return True
+    code = (getattr(err.__cause__, "response", None) or {}).get("Error", {}).get("Code")
+    return code in ("PreconditionFailed", "ConditionalRequestConflict")
+
+
+def read_tagged(path: str | os.PathLike) -> tuple[bytes, str] | None:
+    """(bytes, version tag) of a small object in one read, or None if it is absent. The tag is what
+    `put_if` compares: the ETag on S3, (inode, mtime, size) on POSIX (every commit is a new inode)."""
+    path = location(path)
+    if not is_remote(path):
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                return f.read(), f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+        except FileNotFoundError:
+            return None
+    s3 = _s3_key(path)
+    if s3 is None:  # another object store: data and tag from two calls (not atomic)
+        fs, key = _fs_path(path)
+        fs.invalidate_cache(key)
+        try:
+            info = fs.info(key)
+            return fs.cat_file(key), str(info.get("etag") or info.get("ETag") or info.get("mtime") or "")
+        except FileNotFoundError:
+            return None
+    fs, bucket, key = s3
+    from fsspec.asyn import sync
+
+    async def get():
+        resp = await fs._call_s3("get_object", Bucket=bucket, Key=key)
+        try:
+            return await resp["Body"].read(), resp["ETag"]
+        finally:
+            resp["Body"].close()
+
+    try:
+        return sync(fs.loop, get)
+    except FileNotFoundError:
+        return None
+
+
+def put_if(path: str | os.PathLike, data: bytes, match: str | None) -> str | None:
+    """Write `path` whole only if it is absent (`match` None) or still the version `read_tagged`
+    tagged `match`; returns the new version's tag, or None when the condition failed (someone else
+    wrote first). Atomic on POSIX (an exclusive hard link of a complete temporary; a compare and
+    rename under flock) and on S3 (a conditional PUT: If-None-Match: "*" / If-Match: ETag). Other
+    object stores get a check then a write, which two racing writers can both pass."""
+    path = location(path)
+    if is_remote(path):
+        s3 = _s3_key(path)
+        if s3 is None:
+            now = read_tagged(path)
+            if (now[1] if now else None) != match:
+                return None
+            commit_bytes(path, data)
+            return read_tagged(path)[1]
+        fs, bucket, key = s3
+        cond = {"IfNoneMatch": "*"} if match is None else {"IfMatch": match}
+        try:
+            resp = fs.call_s3("put_object", Bucket=bucket, Key=key, Body=data, **cond)
+        except OSError as e:
+            if _precondition_failed(e):
+                return None
+            raise
+        finally:
+            fs.invalidate_cache(f"{bucket}/{key}")
+        return resp["ETag"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_name(path)
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+        st = os.fstat(f.fileno())
+    tag = f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+    try:
+        if match is None:
+            try:
+                os.link(tmp, path)  # fails if `path` exists: the exclusive create
+            except FileExistsError:
+                return None
+            return tag
+        import fcntl
+
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # writers of this path compare and rename one at a time
+            now = read_tagged(path)
+            if now is None or now[1] != match:
+                return None
+            os.replace(tmp, path)
+            return tag
+        finally:
+            os.close(fd)  # releases the flock
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        fsync_dir(path.parent)
+
+
 def sha256_of(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
     """sha256 of a local or remote file, streamed."""
     h = hashlib.sha256()
