@@ -28,6 +28,14 @@ class Drop:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Note:
+    """Not a record: a fact about the reading, counted in the part's stats (`counter`) and logged,
+    e.g. a piece of a file that cannot be split read whole. Yielded only by ranged reads."""
+    counter: str
+    message: str = ""
+
+
 Record = Union[Doc, Drop]
 Reader = Callable[[str, SourceConfig, ReadConfig], Iterator[Record]]
 

@@ -110,9 +110,15 @@ class DecompressingReader(io.RawIOBase):
     next member's start found after it (a WARC gzipped per record, a multistream bz2 dump), and
     `gaps` says where output was lost, so a reader can name what it lost."""
 
-    def __init__(self, raw: IO[bytes], kind: str, resync: bool = False):
+    def __init__(self, raw: IO[bytes], kind: str, resync: bool = False, base: int = 0, stop_at: int | None = None):
         self._raw = raw
         self.kind = kind
+        # A piece of a multi-member file (pipelines/sources/pieces.py): `raw` starts at compressed
+        # offset `base`; `limit` becomes the output offset where the first member starting at or
+        # after compressed offset `stop_at` begins (the next piece's), once decompression gets there.
+        self._raw_pos = base
+        self._stop_at = stop_at
+        self.limit: int | None = None
         self._new = _DECOMPRESSORS[kind]
         self._d = self._new()
         self._member_bytes = 0  # compressed bytes fed to the current member (0: clean boundary)
@@ -144,13 +150,20 @@ class DecompressingReader(io.RawIOBase):
                 self._next_member()
             data = b""
             if self._d.needs_input:
-                data, self._carry = (self._carry, b"") if self._carry else (self._raw.read(_CHUNK), b"")
+                if self._carry:
+                    data, self._carry = self._carry, b""
+                else:
+                    data = self._raw.read(_CHUNK)
+                    self._raw_pos += len(data)
                 if not data:
                     if self._member_bytes == 0:
                         return 0
                     if self._start is not None and self._member_whole and self._restart_inside():
                         continue  # a corrupt member had run on into the members after it
                     raise EOFError("compressed stream ended before the end-of-stream marker")
+                if self._member_bytes == 0 and self._stop_at is not None and self.limit is None \
+                        and self._raw_pos - len(data) >= self._stop_at:  # (carry is a suffix of what was read)
+                    self.limit = self._pos
                 self._member_bytes += len(data)
                 if self._start is not None:
                     self._fed.append(data)
@@ -201,6 +214,7 @@ class DecompressingReader(io.RawIOBase):
                     self._carry = bytes(search[m.start():])
                     return True
             more = self._raw.read(_CHUNK)
+            self._raw_pos += len(more)
             if not more:
                 self._next_member()
                 return False
@@ -291,6 +305,17 @@ def _sniff(raw: IO[bytes]) -> str | None:
     return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
 
 
+def sniff_compression(raw: IO[bytes]) -> str | None:
+    """The compression a seekable stream's first bytes announce (it is left at its start)."""
+    return _sniff(raw)
+
+
+def decompress_stream(raw: IO[bytes], kind: str, resync: bool = False, **piece) -> IO[bytes]:
+    """A buffered stream of `raw`'s decompressed bytes (`piece`: DecompressingReader's base and
+    stop_at, for a piece of a multi-member file); `.raw` is the DecompressingReader."""
+    return _KeepingBufferedReader(DecompressingReader(raw, kind, resync, **piece), buffer_size=_CHUNK)
+
+
 def open_decompressed(path: str, sniff: bool = False, resync: bool = False) -> IO[bytes]:
     """A buffered binary stream of the decompressed bytes of `path` (by extension; with `sniff`,
     by the leading magic bytes when the extension names no compression). With `resync`, a corrupt
@@ -300,7 +325,7 @@ def open_decompressed(path: str, sniff: bool = False, resync: bool = False) -> I
     kind = compression_of(path) or (_sniff(raw) if sniff else None)
     if kind is None:
         return raw
-    return _KeepingBufferedReader(DecompressingReader(raw, kind, resync), buffer_size=_CHUNK)
+    return decompress_stream(raw, kind, resync)
 
 
 def one_ahead(items: Iterator[T]) -> Iterator[T]:

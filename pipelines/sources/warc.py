@@ -72,12 +72,15 @@ def _is_blank(line: bytes) -> bool:
     return not line.strip(b"\r\n")
 
 
-def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iterator[WarcRecord | WarcDamage]:
+def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int],
+              arc: int | None = None) -> Iterator[WarcRecord | WarcDamage]:
     """Records of a decompressed WARC or ARC stream (by its first line), in order;
-    `limit(headers)` is how many block bytes to keep for a record (0: skip its block)."""
+    `limit(headers)` is how many block bytes to keep for a record (0: skip its block). `arc`: the
+    format of a stream that starts at a record in the middle of a file (0: WARC, else the ARC
+    version, read from the file's first record: `format_version`)."""
     readline = stream.readline
-    arc = 0  # 0: WARC; else the ARC format version
-    seen_record = False
+    seen_record = arc is not None
+    arc = arc or 0  # 0: WARC; else the ARC format version
     junk: dict[str, str] | None = None  # skipped bytes, with the WARC fields found in them
     quiet = False  # the skipped bytes belong to a record already reported (its header was bad)
     at_line_start = True
@@ -192,6 +195,51 @@ def iter_warc(stream: IO[bytes], limit: Callable[[dict[str, str]], int]) -> Iter
             arc = 2
         at_line_start = True
         yield WarcRecord(headers, block, n, line_at, end)
+
+
+def format_version(stream: IO[bytes]) -> int:
+    """0 for a WARC stream, else the ARC version (1 or 2, from its filedesc record): what
+    `iter_warc` learns from a file's first record, for a piece that starts later in it."""
+    first = next(iter_warc(stream, lambda headers: 0), None)
+    if first is None or not first.headers.get("arc-filedesc"):
+        return 0
+    return 2 if isinstance(first, WarcRecord) and first.block[:2].strip() == b"2" else 1
+
+
+# Where a piece of a file may start (pipelines/sources/pieces.py): a version line at a line start,
+# an ARC header line (a 14-digit date after the URL and IP).
+RECORD_START = re.compile(rb"(?<=\n)WARC/\d+\.\d+\r*\n")
+ARC_RECORD_START = re.compile(rb"(?m)^(?=\S[^\n]* \d{14}\d* \S)")
+
+
+def record_head_ok(head: bytes, arc: int) -> bool:
+    """Whether decompressed bytes start with a record header (a gzip member's, for a piece)."""
+    if arc:
+        return _arc_header(head.split(b"\n", 1)[0] + b"\n", arc)[1] == "ok"
+    return _VERSION_START.match(head) is not None
+
+
+def is_record_start(f: IO[bytes], at: int, arc: int) -> bool:
+    """Whether the record header at `at` of an uncompressed file parses, declares a length, and its
+    block ends where blank lines and the next record (or the end of the file) follow: a piece's
+    first record, not a version line quoted inside some record's block."""
+    f.seek(at)
+    head = io.BytesIO(f.read(MAX_HEADER_BYTES + 512))
+    first = head.readline(MAX_HEADER_BYTES)
+    if arc:
+        headers, status = _arc_header(first, arc)
+        block_at = at + len(first)
+    else:
+        if not _VERSION_START.match(first):
+            return False
+        headers, status, size, _ = _read_header(head.readline)
+        block_at = at + len(first) + size
+    length = headers.get("content-length", "")
+    if status != "ok" or not (length.isascii() and length.isdigit()):
+        return False
+    f.seek(block_at + int(length))
+    rest = f.read(512).lstrip(b"\r\n")
+    return not rest or record_head_ok(rest, arc)
 
 
 def _overrun(window: bytes, trail: bytes) -> int | None:

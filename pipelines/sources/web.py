@@ -24,13 +24,15 @@ import io
 from typing import Iterator
 
 from pipelines.config import ReadConfig, SourceConfig
-from pipelines.sources.base import Drop, Doc, Record
+from pipelines.sources import pieces
+from pipelines.sources.base import Drop, Doc, Note, Record
 from pipelines.sources.charset import decode_page, split_content_type
-from pipelines.sources.compression import ErrorLatch, one_ahead, open_decompressed, stream_error_reason, \
-    stream_gaps
+from pipelines.sources.compression import ErrorLatch, compression_of, decompress_stream, one_ahead, \
+    open_decompressed, sniff_compression, stream_error_reason, stream_gaps
 from pipelines.sources.extract import extract_main_text
 from pipelines.sources.http import HttpError, decode_body, parse_response
-from pipelines.sources.warc import WarcDamage, WarcRecord, iter_warc
+from pipelines.sources.warc import ARC_RECORD_START, RECORD_START, WarcDamage, WarcRecord, format_version, \
+    is_record_start, iter_warc, record_head_ok
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # An HTML page is read up to this many times max_doc_bytes (markup outweighs text); the rest is
@@ -119,9 +121,70 @@ def _record(rec: WarcRecord, cfg: ReadConfig, limit: int) -> Record | None:
     return Drop("unknown_warc_type", meta=_meta(rec.headers))
 
 
-def read_web(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
+def read_web(path: str, src: SourceConfig, cfg: ReadConfig, byte_range: tuple[int, int] | None = None
+             ) -> Iterator[Record | Note]:
+    """The records of a WARC/WET/ARC file, or of the piece `byte_range` of it: the records whose
+    header (in a .warc.gz: whose gzip member) starts in the range (pipelines/sources/pieces.py)."""
+    if byte_range is not None:
+        yield from _read_piece(path, src, cfg, *byte_range)
+        return
     # resync: a corrupt gzip member (one record, in a WARC gzipped per record) costs what it held
     decompressed = open_decompressed(path, sniff=True, resync=True)  # sniff: a .warc.gz under another name
+    yield from _read_stream(path, decompressed, cfg)
+
+
+def _read_piece(path: str, src: SourceConfig, cfg: ReadConfig, start: int, end: int) -> Iterator[Record | Note]:
+    f = pieces.open_raw(path)
+    try:
+        size = pieces.file_size(f)
+        kind = compression_of(path) or sniff_compression(f)
+        if kind not in (None, "gzip"):  # a bz2/xz WARC is one stream: no record starts to find
+            reason = f"{kind}_warc"
+        else:
+            arc = _file_format(f, kind)
+            find = (pieces.member_finder(kind, lambda head: record_head_ok(head, arc)) if kind else
+                    lambda f_, a, b: pieces.find_start(f_, a, b, ARC_RECORD_START if arc else RECORD_START,
+                                                        lambda g, p: is_record_start(g, p, arc)))
+            reason = "single_gzip_stream" if kind and not pieces.splittable(f, find, size) else None
+        if reason is None:
+            first, following = pieces.bounds(f, find, start, end, size)
+            if first is None:
+                return
+            if kind:
+                stream, f = pieces.decompressed_piece(f, kind, first, following), None
+                yield from _read_stream(path, stream, cfg, arc=arc if first else None,
+                                        limit=lambda: stream.raw.limit, offsets={"from_offset": first})
+            else:
+                f.seek(first)
+                stop = None if following is None else following - first
+                raw_stream, f = f, None
+                yield from _read_stream(path, raw_stream, cfg, arc=arc if first else None, base=first,
+                                        limit=lambda: stop)
+            return
+    finally:
+        if f is not None:
+            f.close()
+    if start == 0:  # read whole by the first piece; the others own nothing
+        yield Note(f"unsplit_{reason}", f"{path}: one {reason.replace('_', ' ')}, read whole")
+        yield from read_web(path, src, cfg)
+
+
+def _file_format(f, kind: str | None) -> int:
+    """0 for a WARC file, else its ARC version (from its first record, in its first 64 KiB)."""
+    if kind:
+        head = pieces.member_head(f, kind, 0, want=1 << 16) or b""
+    else:
+        f.seek(0)
+        head = f.read(1 << 16)
+    f.seek(0)
+    return format_version(io.BytesIO(head))
+
+
+def _read_stream(path: str, decompressed, cfg: ReadConfig, arc: int | None = None, base: int = 0,
+                 limit=lambda: None, offsets: dict | None = None) -> Iterator[Record]:
+    """The records of a (decompressed) stream. A piece's stream: `arc` the file's format, `base` the
+    file offset of its first byte (uncompressed), `limit()` the stream offset where the next piece's
+    records begin (None: not reached), `offsets` what a compressed piece's offsets count from."""
     gaps = stream_gaps(decompressed)
     corrupt = f"corrupt_{getattr(getattr(decompressed, 'raw', None), 'kind', 'file')}"
     latch = ErrorLatch(decompressed)
@@ -134,15 +197,22 @@ def read_web(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
         exc = latch.error
         return "truncated_warc" if isinstance(exc, EOFError) else stream_error_reason(path, exc)
 
-    any_item = False
+    def at(offset: int) -> dict:
+        return {"offset": base + offset, **(offsets or {})}
+
+    any_item = stopped = False
     try:
         # one item ahead: the loss of a corrupt member is known once the reader has read past it
-        for item in one_ahead(iter_warc(stream, lambda h: limits.get(h.get("warc-type", "").lower(), 0))):
+        for item in one_ahead(iter_warc(stream, lambda h: limits.get(h.get("warc-type", "").lower(), 0), arc)):
             any_item = True
+            stop = limit()
+            if stop is not None and item.start >= stop:  # the next piece's first record
+                stopped = True
+                break
             while gaps and gaps[0].before(item.start):  # a corrupt member's loss ended before this item
                 gap = gaps.pop(0)
                 if not gap.claimed:  # it held no record read in part: a whole record (or more) lost
-                    yield Drop(corrupt, meta={"offset": gap.at})
+                    yield Drop(corrupt, meta=at(gap.at))
             lost = False
             for gap in gaps:  # a record that holds output of a corrupt member, or spans lost data
                 if gap.touches(item.start, item.end):
@@ -151,7 +221,7 @@ def read_web(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
                     break
             if lost:
                 if item.headers.get("warc-type", "").lower() not in _NON_DOC_TYPES:
-                    yield Drop(corrupt, meta={**_meta(item.headers), "offset": item.start})
+                    yield Drop(corrupt, meta={**_meta(item.headers), **at(item.start)})
                 if isinstance(item, WarcDamage) and item.fatal:
                     break
                 continue
@@ -166,10 +236,13 @@ def read_web(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
             rec = _record(item, cfg, html_limit)
             if rec is not None:
                 yield rec
-        for gap in gaps:  # lost after the last record
-            if not gap.claimed:
+        stop = limit()
+        for gap in gaps:  # lost after the last record (of this piece)
+            if not gap.claimed and (stop is None or gap.since < stop):
                 any_item = True
-                yield Drop(corrupt, meta={"offset": gap.at})
+                yield Drop(corrupt, meta=at(gap.at))
+        if stopped:  # what follows is the next piece's
+            return
         if latch.error is not None:
             yield Drop(stream_reason())
         elif not any_item:
