@@ -38,7 +38,8 @@ from typing import IO, Iterator
 from lxml import etree
 
 from pipelines.config import ReadConfig, SourceConfig
-from pipelines.sources.base import Doc, Drop, Record
+from pipelines.sources import pieces
+from pipelines.sources.base import Doc, Drop, Note, Record
 from pipelines.sources.compression import STREAM_ERRORS, compression_of, one_ahead, open_decompressed, \
     stream_error_reason, stream_gaps
 from pipelines.sources.reader_config import EncyclopediaConfig
@@ -57,16 +58,36 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (code
 _TITLE = re.compile(rb"<title>([^<]{0,2000})</title>")
 _PAGE_ID = re.compile(rb"<id>\s*(\d{1,20})\s*</id>")
 _PROVENANCE_BYTES = 1 << 16  # a damaged page's title and id are looked for in its first bytes
+_NAMESPACE = re.compile(rb'<namespace\b[^>]*?\bkey="(-?\d+)"[^>]*>([^<]*)</namespace>')
+_HEAD_BYTES = 1 << 20  # a dump's head (`<siteinfo>`) is read up to its first page, at most this much
+_PAGE_STARTS = ("page", "unclosed", "open_at_end")  # items that begin at a page's start tag
 
 
 def _child(el: etree._Element, name: str) -> etree._Element | None:
     return el.find(f"{{*}}{name}")
 
 
-def _page(page: etree._Element, cfg: EncyclopediaConfig, sections: list[str]) -> Record:
+def _namespaces(head: bytes) -> dict[str, str]:
+    """The `<siteinfo>` namespaces of a dump's head: {casefolded name: key}."""
+    out = {}
+    for key, name in _NAMESPACE.findall(head):
+        name = html.unescape(name.decode("utf-8", errors="replace")).strip().replace("_", " ").casefold()
+        if name:
+            out.setdefault(name, key.decode("ascii"))
+    return out
+
+
+def _title_namespace(title: str | None, namespaces: dict[str, str]) -> str:
+    """A page's namespace from its title's prefix (exports before schema 0.5 have no `<ns>`)."""
+    prefix, sep, _ = (title or "").partition(":")
+    return namespaces.get(prefix.strip().replace("_", " ").casefold(), "0") if sep else "0"
+
+
+def _page(page: etree._Element, cfg: EncyclopediaConfig, sections: list[str], namespaces: dict[str, str]) -> Record:
     title = page.findtext("{*}title")
     page_id = page.findtext("{*}id")
-    ns = (page.findtext("{*}ns") or "0").strip()
+    ns = page.findtext("{*}ns")
+    ns = ns.strip() if ns is not None else _title_namespace(title, namespaces)
     meta = {"title": title, "page_id": page_id, "ns": ns}
     if ns != "0":
         return Drop("non_article_namespace", meta=meta)
@@ -99,7 +120,7 @@ def _damage(reason: str, offset: int, data: bytes | bytearray, error: str) -> Dr
 
 
 def _parse(data: bytes, offset: int, parser: etree.XMLParser, cfg: EncyclopediaConfig,
-           sections: list[str]) -> Record:
+           sections: list[str], namespaces: dict[str, str]) -> Record:
     try:
         page = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
@@ -110,16 +131,17 @@ def _parse(data: bytes, offset: int, parser: etree.XMLParser, cfg: EncyclopediaC
         except UnicodeDecodeError as bad:
             return _damage("invalid_utf8", offset, data, f"{bad.reason} at offset {offset + bad.start}")
         return _damage("malformed_xml", offset, data, str(exc))
-    return _page(page, cfg, sections)
+    return _page(page, cfg, sections, namespaces)
 
 
-def _utf8_chunks(stream: IO[bytes], transcoded: list[bool]) -> Iterator[bytes]:
+def _utf8_chunks(stream: IO[bytes], transcoded: list[bool], sniff: bool = True) -> Iterator[bytes]:
     """The stream's bytes in chunks, transcoded to UTF-8 when a byte-order mark or the XML
-    declaration names another encoding (then `transcoded` is [True])."""
+    declaration names another encoding (then `transcoded` is [True]); without `sniff` (a piece
+    from the middle of a UTF-8 file) as they are."""
     read = getattr(stream, "read1", stream.read)
     first = read(_CHUNK)
-    encoding = next((name for bom, name in _BOMS if first.startswith(bom)), None)
-    if encoding is None and (m := _DECL.match(first)):
+    encoding = next((name for bom, name in _BOMS if first.startswith(bom)), None) if sniff else None
+    if encoding is None and sniff and (m := _DECL.match(first)):
         try:
             encoding = codecs.lookup(m.group(1).decode("ascii")).name
         except LookupError:
@@ -196,56 +218,158 @@ def _split(chunks: Iterator[bytes]) -> Iterator[tuple[str, int, bytes]]:
         start, gap, scan = -1, end, end
 
 
-def read_encyclopedia(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
+def read_encyclopedia(path: str, src: SourceConfig, cfg: ReadConfig, byte_range: tuple[int, int] | None = None
+                      ) -> Iterator[Record | Note]:
+    """The pages of a dump, or of the piece `byte_range` of it: the pages that start in the range
+    (uncompressed) or in the bz2 streams / gzip members that start in it (pipelines/sources/pieces.py),
+    each piece reading the dump's `<siteinfo>` from its head, so a page reads as in the whole file."""
+    if byte_range is not None:
+        yield from _read_piece(path, src, cfg, *byte_range)
+        return
+    yield from _read_pages(path, lambda: open_decompressed(path, resync=True), cfg)
+
+
+def _file_head(path: str) -> tuple[bool, dict[str, str]]:
+    """(whether the dump is transcoded to UTF-8, its namespaces): what a piece needs of the head."""
+    transcoded: list[bool] = []
+    head = bytearray()
+    try:
+        with open_decompressed(path) as stream:
+            for chunk in _utf8_chunks(stream, transcoded):
+                head += chunk
+                if _TAG.search(head) or len(head) >= _HEAD_BYTES:
+                    break
+    except STREAM_ERRORS:
+        pass  # the piece that holds the damage names it
+    m = _TAG.search(head)
+    return bool(transcoded), _namespaces(bytes(head[:m.start() if m else _HEAD_BYTES]))
+
+
+def _read_piece(path: str, src: SourceConfig, cfg: ReadConfig, start: int, end: int) -> Iterator[Record | Note]:
+    kind = compression_of(path)
+    transcoded, namespaces = _file_head(path)
+    f = pieces.open_raw(path)
+    try:
+        size = pieces.file_size(f)
+        reason = None
+        if transcoded:  # its byte offsets are not the UTF-8 stream's
+            reason = "transcoded_xml"
+        elif kind not in (None, "gzip", "bz2"):
+            reason = f"{kind}_xml"
+        elif kind:
+            find = pieces.member_finder(kind, lambda head: True)
+            if not pieces.splittable(f, find, size):
+                reason = f"single_{kind}_stream"
+        if reason is None:
+            if kind:
+                first, following = pieces.bounds(f, find, start, end, size)
+                if first is None:
+                    return
+                stream, f = pieces.decompressed_piece(f, kind, first, following), None
+                yield from _read_pages(path, lambda: stream, cfg, namespaces, lead=first > 0,
+                                       limit=lambda: stream.raw.limit, offsets={"from_offset": first})
+            else:
+                f.seek(start)
+                stream, f = f, None
+                stop = end - start if end < size else None
+                yield from _read_pages(path, lambda: stream, cfg, namespaces, base=start, lead=start > 0,
+                                       limit=lambda: stop)
+            return
+    finally:
+        if f is not None:
+            f.close()
+    if start == 0:  # read whole by the first piece; the others own nothing
+        yield Note(f"unsplit_{reason}", f"{path}: {reason.replace('_', ' ')}, read whole")
+        yield from read_encyclopedia(path, src, cfg)
+
+
+def _watch_head(chunks: Iterator[bytes], namespaces: dict[str, str]) -> Iterator[bytes]:
+    """`chunks`, filling `namespaces` from the head before the first page (the whole-file read)."""
+    head: bytearray | None = bytearray()
+    for chunk in chunks:
+        if head is not None:
+            head += chunk
+            m = _TAG.search(head)
+            if m or len(head) >= _HEAD_BYTES:
+                namespaces.update(_namespaces(bytes(head[:m.start() if m else _HEAD_BYTES])))
+                head = None
+        yield chunk
+    if head is not None:
+        namespaces.update(_namespaces(bytes(head)))
+
+
+def _read_pages(path: str, open_stream, cfg: ReadConfig, namespaces: dict[str, str] | None = None, base: int = 0,
+                lead: bool = False, limit=lambda: None, offsets: dict | None = None) -> Iterator[Record]:
+    """The pages of a decompressed stream. For a piece: `namespaces` from the file's head, `base`
+    the file offset of its first byte (uncompressed), `lead` skip what comes before its first page
+    start (the end of a page the piece before owns), `limit()` the stream offset where the next
+    piece's pages begin, `offsets` what a compressed piece's offsets count from."""
     # huge_tree: one page can exceed libxml2's 10 MB text-node limit.
     parser = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
     sections = [name for names in cfg.encyclopedia.drop_sections.values() for name in names]
     any_page = False
-    done = 0  # stream offset after the last page or damage: where a stream error begins
+    done = base  # file offset after the last page or damage: where a stream error begins
     corrupt = f"corrupt_{compression_of(path) or 'file'}"
     transcoded: list[bool] = []
+    site = {} if namespaces is None else namespaces
     try:
-        with open_decompressed(path, resync=True) as stream:
+        with open_stream() as stream:
             gaps = stream_gaps(stream)  # data lost to corrupt compressed streams, by offset
-            for kind, offset, data in one_ahead(_split(_utf8_chunks(stream, transcoded))):
-                end, lost, gap_here = offset + len(data), False, False
-                # (offsets are the decompressed stream's; a transcoded file's gaps are counted alone)
-                while gaps and (transcoded or gaps[0].before(offset if kind != "tail" else end)):
-                    gap = gaps.pop(0)
-                    if not gap.claimed:  # whole pages lost: no provenance left
-                        yield Drop(corrupt, meta={"offset": gap.at})
-                        gap_here = True
-                for gap in gaps if kind != "tail" else ():  # a page that holds a corrupt stream's output
-                    if gap.touches(offset, end):
-                        lost = gap.claimed = True
-                    elif gap.since >= end:
-                        break
-                if lost:
-                    yield _damage(corrupt, offset, data, "a corrupt compressed stream lost (a part of) this page")
-                    any_page, done = True, end
-                    if kind == "open_at_end":
-                        return
-                    continue
-                if kind == "page":
-                    yield _parse(data, offset, parser, cfg.encyclopedia, sections)
-                elif kind == "unclosed":
-                    yield _damage("malformed_xml", offset, data, "page not closed before the next <page>")
-                elif kind == "orphan_end":
-                    yield _damage("malformed_xml", offset, data, "</page> without a <page> (a broken start tag)")
-                elif kind == "open_at_end":
-                    if _ROOT_END.search(data):
-                        yield _damage("malformed_xml", offset, data, "page not closed before </mediawiki>")
-                    else:
-                        yield _damage("truncated_xml", offset, data, "the stream ends inside a page")
+            chunks = _utf8_chunks(stream, transcoded, sniff=not lead and not base)
+            items = _split(chunks if namespaces is not None else _watch_head(chunks, site))
+            for kind, offset, data in one_ahead(items):
+                if lead and kind not in _PAGE_STARTS:
+                    continue  # the end of a page that starts in the piece before
+                stop = limit()
+                if stop is not None and kind in _PAGE_STARTS and offset >= stop:
+                    return  # the next piece's first page
+                lead = False
+                for rec in _item(kind, offset + base, data, gaps, transcoded, parser, cfg, sections, site, corrupt,
+                                 any_page):
+                    if offsets and isinstance(rec, Drop) and "offset" in rec.meta:
+                        rec.meta.update(offsets)
+                    yield rec
+                if kind in ("open_at_end", "tail"):
                     return
-                else:  # the bytes after the last page
-                    if offset + len(data) == 0:
-                        yield Drop("empty_file")
-                    elif not any_page:
-                        yield Drop("no_pages")
-                    elif not _ROOT_END.search(data) and not gap_here:  # (a corrupt stream took the end)
-                        yield Drop("truncated_xml", meta={"offset": offset, "error": "no </mediawiki> at the end"})
-                    return
-                any_page, done = True, offset + len(data)
+                any_page, done = True, offset + base + len(data)
     except STREAM_ERRORS as exc:
-        yield Drop(stream_error_reason(path, exc), meta={"offset": done})
+        if not lead:
+            yield Drop(stream_error_reason(path, exc), meta={"offset": done, **(offsets or {})})
+
+
+def _item(kind: str, offset: int, data: bytes, gaps: list, transcoded: list[bool], parser: etree.XMLParser,
+          cfg: ReadConfig, sections: list[str], namespaces: dict[str, str], corrupt: str,
+          any_page: bool) -> Iterator[Record]:
+    """The records of one item of `_split` (a page, a damaged page, the bytes after the last page)."""
+    end, lost, gap_here = offset + len(data), False, False
+    # (offsets are the decompressed stream's; a transcoded file's gaps are counted alone)
+    while gaps and (transcoded or gaps[0].before(offset if kind != "tail" else end)):
+        gap = gaps.pop(0)
+        if not gap.claimed:  # whole pages lost: no provenance left
+            yield Drop(corrupt, meta={"offset": gap.at})
+            gap_here = True
+    for gap in gaps if kind != "tail" else ():  # a page that holds a corrupt stream's output
+        if gap.touches(offset, end):
+            lost = gap.claimed = True
+        elif gap.since >= end:
+            break
+    if lost:
+        yield _damage(corrupt, offset, data, "a corrupt compressed stream lost (a part of) this page")
+    elif kind == "page":
+        yield _parse(data, offset, parser, cfg.encyclopedia, sections, namespaces)
+    elif kind == "unclosed":
+        yield _damage("malformed_xml", offset, data, "page not closed before the next <page>")
+    elif kind == "orphan_end":
+        yield _damage("malformed_xml", offset, data, "</page> without a <page> (a broken start tag)")
+    elif kind == "open_at_end":
+        if _ROOT_END.search(data):
+            yield _damage("malformed_xml", offset, data, "page not closed before </mediawiki>")
+        else:
+            yield _damage("truncated_xml", offset, data, "the stream ends inside a page")
+    else:  # the bytes after the last page
+        if offset + len(data) == 0:
+            yield Drop("empty_file")
+        elif not any_page:
+            yield Drop("no_pages")
+        elif not _ROOT_END.search(data) and not gap_here:  # (a corrupt stream took the end)
+            yield Drop("truncated_xml", meta={"offset": offset, "error": "no </mediawiki> at the end"})
