@@ -2,9 +2,11 @@
 
 The read stage's unit of work is a *part* of about `runtime.part_mb` MB of text, not one input
 file: small files of a source are grouped (in listing order) until a part is full, and a large
-file is split where its format allows it — uncompressed jsonl by byte ranges (a range owns the
-lines that start in it), parquet by row groups. Compressed streams, WARCs, dumps and code trees are
-one part per file (their record boundaries are only found by reading from the start).
+file is split where its format allows it — by byte ranges, a range owning the records that start
+in it: uncompressed jsonl lines, WARC/WET/ARC records (a .warc.gz by gzip member, one a record),
+MediaWiki dump pages (a multistream .bz2 by stream) — and parquet by row groups. Other compressed
+streams (jsonl.gz, a WARC or dump that is one gzip/bz2 stream, xz) and code trees are one part per
+file: their record boundaries are only found by reading from the start.
 
 A part's name is `SOURCE-HASH`, the hash of what it reads: (path, size, range, position in the
 listing); its key holds the files' mtime or etag. A changed, added or removed file changes only
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,13 @@ from pipelines.sources.files import glob_root, list_paths, resolve_path
 
 # Text is worth about 4x its compressed bytes (gzip/bz2/xz/zstd on natural text: 3-5x).
 COMPRESSED_TEXT_FACTOR = 4
+# Kinds split by byte ranges, and the compressions (by name) they are split under: a range owns the
+# records that start in it (jsonl lines; WARC/ARC records, in a .warc.gz gzip members; dump pages,
+# in a .bz2 / .gz dump the streams / members). A compressed WARC or dump that proves to be one
+# stream is read whole by its first piece, which says so (pipelines/sources/pieces.py).
+RANGE_SPLITS: dict[str, tuple[str | None, ...]] = {"jsonl": (None,), "web": (None, "gzip"),
+                                                   "encyclopedia": (None, "gzip", "bz2")}
+log = logging.getLogger(__name__)
 
 
 def _info(info: dict[str, Any] | None) -> dict[str, Any]:
@@ -65,6 +75,11 @@ def list_inputs(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
     return entries
 
 
+def _stored_bytes(entry: dict[str, Any]) -> int:
+    """The bytes of its file a piece stands for (a range's length; a whole file's size)."""
+    return entry["range"][1] - entry["range"][0] if entry.get("range") else entry["size"]
+
+
 def _text_size(entry: dict[str, Any]) -> int:
     return entry["size"] * (COMPRESSED_TEXT_FACTOR if compression_of(entry["path"]) else 1)
 
@@ -72,9 +87,14 @@ def _text_size(entry: dict[str, Any]) -> int:
 def _pieces(entry: dict[str, Any], kind: str, part_bytes: int) -> list[dict[str, Any]]:
     """A file as one piece, or split into ranges when it is large and its format allows it."""
     size = entry["size"]
-    if entry["file"] and size > part_bytes and kind == "jsonl" and not compression_of(entry["path"]):
-        cuts = list(range(0, size, part_bytes)) + [size]
+    compression = compression_of(entry["path"])
+    if entry["file"] and _text_size(entry) > part_bytes and compression in RANGE_SPLITS.get(kind, ()):
+        step = max(1, part_bytes // (COMPRESSED_TEXT_FACTOR if compression else 1))
+        cuts = list(range(0, size, step)) + [size]
         return [{**entry, "range": [a, b]} for a, b in zip(cuts, cuts[1:])]
+    if entry["file"] and _text_size(entry) > part_bytes and kind in RANGE_SPLITS:
+        log.info("%s: read whole (%s %s: no record boundaries to find without reading from the start)",
+                 entry["shown_path"], compression, kind)
     if entry["file"] and size > part_bytes and kind == "parquet":
         groups = _row_group_sizes(entry["path"])
         pieces, start, acc = [], 0, 0
@@ -123,7 +143,7 @@ def plan_read_parts(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
     def flush() -> None:
         if group:
             specs.append({"part": part_name(group[0]["source"], group), "key": part_key(group), "source": group[0]["source"],
-                          "size": sum(f["size"] for f in group), "files": list(group)})
+                          "size": sum(_stored_bytes(f) for f in group), "files": list(group)})
             group.clear()
 
     for entry in list_inputs(cfg, base_dir):

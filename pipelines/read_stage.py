@@ -3,12 +3,14 @@
 
 Ids: a code file's repo/path is kept; a jsonl/parquet record's own id becomes `SOURCE/FILE_INDEX/ID`
 (the id itself in meta["id"]); otherwise the id is `SOURCE/FILE_INDEX/RECORD_INDEX` from the sorted file list (`SOURCE/FILE_INDEX@START/RECORD_INDEX`
-for a piece of a split file, START its first byte or row group), so ids never depend on workers.
+for a piece of a split file — jsonl, WARC, dump — START its range's first byte or first row group, RECORD_INDEX
+counted within the piece), so ids never depend on workers.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from pipelines import storage
 from pipelines.config import Config, ReadConfig, SourceConfig
 from pipelines.document import DOC_SCHEMA, documents_table, dropped_table
 from pipelines.parts import PartWriter
-from pipelines.sources.base import Doc, truncate_text
+from pipelines.sources.base import Doc, Note, truncate_text
 from pipelines.partition import plan_read_parts
 from pipelines.sources.files import boundary_drop
 from pipelines.sources.registry import get_reader
@@ -25,6 +27,7 @@ from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 from pipelines.step import Resources
 
 STAGE = "read"
+log = logging.getLogger(__name__)
 # Kinds whose records carry the user's own id (exported shards often restart ids at 0 in every
 # file): the document id is `SOURCE/FILE_INDEX/USER_ID`, unique by construction, so two files'
 # "id": 7 never merge in dedup, mixture or shards; the user's id stays in meta["id"].
@@ -83,7 +86,13 @@ class ReadPartTask:
         extra = ({"byte_range": tuple(spec["range"])} if spec.get("range")
                  else {"row_groups": tuple(spec["row_groups"])} if spec.get("row_groups") else {})
         qualify = src.kind in QUALIFIED_KINDS
-        for n, rec in enumerate(reader(spec["path"], src, self.cfg, **extra)):
+        n = -1
+        for rec in reader(spec["path"], src, self.cfg, **extra):
+            if isinstance(rec, Note):  # e.g. a piece of a file that cannot be split, read whole
+                writer.stats.counters[rec.counter] += 1
+                log.info("%s", rec.message)
+                continue
+            n += 1
             # Documents and drops alike: the input file, then what the reader knows (url, line, ...).
             meta = {"path": shown, **scrub_value(rec.meta)}
             if rec.id is None:
