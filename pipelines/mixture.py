@@ -38,7 +38,7 @@ from pipelines.progress import log
 from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 
 from pipelines.mixture_select import (SELECTION_SCHEMA, KEY_BITS, Range, Search, TaskFactory, epoch_budget,
-                                      find_buckets, finish_bucket, round_dir, round_specs, table_bytes)
+                                      find_buckets, finish_bucket, round_dir, round_specs, selection_schema, table_bytes)
 from pipelines.parts import atomic_write_bytes
 
 HIST_BITS = 10  # 1,024 buckets a histogram (the driver sums one per part and source)
@@ -230,89 +230,117 @@ class MixtureStage(Stage):
 
     def run(self, ctx: StageContext) -> StageResult:
         mix, cfg = ctx.cfg.mixture, ctx.cfg
-        weights, caps, target, temperature = mix_settings(cfg)
-        # The salts a partial epoch can use (floor(planned / available) < max_epochs): their key
-        # histograms come with the catalog, so the usual plan needs no histogram round of its own.
-        salts = {s: list(range(math.ceil(caps[s]))) if target is not None and caps[s] <= 8 else [] for s in weights}
-        work = ctx.work / "catalog"
-        factory = TaskFactory(str(work), cfg.seed, mix.bytes_per_token, self.bits)
-        specs = [{**sp, "round": "catalog", "salts": salts} for sp in ctx.input_specs()]
-        parts = ctx.map_parts(factory, specs, label="mixture catalog", work=work)
-        stats = merge_parts(parts)
-        available = {s: int(stats.counters.get(f"tokens:{s}", 0)) for s in weights}
-        documents = {s: int(stats.counters.get(f"docs:{s}", 0)) for s in weights}
-        plans, warnings = plan_mixture(available, documents, weights, caps, target, temperature)
-        for w in warnings:
-            log(f"[yellow]warning (estimated token counts, corrected when shards are written): {w}")
-
-        catalogs: dict[str, list[dict[str, Any]]] = {}
-        for p in sorted(parts, key=lambda p: p.part):
-            for s in weights:
-                if p.counters.get(f"docs:{s}"):
-                    catalogs.setdefault(s, []).append({"part": p.part, "catalog": str(work / "catalog" / f"{p.part}.parquet"),
-                                                       "size": p.bytes_in})
-        budgets = {s: epoch_budget(plans[s].planned_tokens, float(available[s])) for s in weights}
-        searches = {s: Search(s, full, rest, Range(0, KEY_BITS - self.bits, self.bits))
-                    for s, (full, rest) in budgets.items() if rest is not None}
-        rounds, state = 2, {}
-        if searches:
-            missing = {s: se for s, se in searches.items() if se.salt not in salts[s]}
-            hist_files = [work / "hist" / f"{p.part}.parquet" for p in parts]
-            if missing:  # an unusual cap (> 8 epochs): one histogram round for those sources
-                hist_files += _histogram_round(ctx, factory, catalogs, missing)
-            state = find_buckets(ctx, factory, catalogs, searches, hist_files, self.gather_limit)
-            rounds += (1 if missing else 0) + max((len(se.rounds) for se in searches.values()), default=0)
-
-        selection = ctx.work / "selection"
-        plan_spec = {s: {"full": full, "salt": full,
-                         "cut": searches[s].cut if s in searches and state[s] == "done" else None,
-                         "bucket": [searches[s].rng.lo, searches[s].rng.shift, 0] if state.get(s) == "gather" else None}
-                     for s, (full, _) in budgets.items() if full or s in searches}
-        by_part: dict[str, dict[str, Any]] = {}
-        for s, cs in sorted(catalogs.items()):
-            for c in cs:
-                spec = by_part.setdefault(c["part"], {"round": "select", "part": c["part"], "catalog": c["catalog"],
-                                                      "size": c["size"], "selection": str(selection), "plans": {}})
-                if s in plan_spec:
-                    spec["plans"][s] = plan_spec[s]
-        sel_specs = [by_part[p] for p in sorted(by_part)]
-        sel_work = round_dir(ctx.work, "select", plan_spec)
-        sel_parts = ctx.map_parts(TaskFactory(str(sel_work), cfg.seed, mix.bytes_per_token, self.bits), sel_specs,
-                                  label="mixture select", work=sel_work)
-        selected = sum(p.docs_out for p in sel_parts)
-        gathered = [s for s, v in sorted(state.items()) if v == "gather"]
-        if gathered:  # the driver's only rows: the cut buckets' (at most gather_limit a source)
-            pending = pa.concat_tables([storage.read_table(sel_work / "pending" / f"{sp['part']}.parquet") for sp in sel_specs])
-            for s in gathered:
-                rows = finish_bucket(searches[s], pending.filter(pc.equal(pending.column("source"), s)))
-                atomic_write_bytes(selection / f"~cut-{s}.parquet", table_bytes(rows))
-                selected += rows.num_rows
-        if not sel_specs:  # the tokenizer reads the folder: an empty selection is one empty file
-            atomic_write_bytes(selection / "empty.parquet", table_bytes(SELECTION_SCHEMA.empty_table()))
+        specs = [{**sp, "round": "catalog"} for sp in ctx.input_specs()]
+        factory = TaskFactory(str(ctx.work / "catalog"), cfg.seed, mix.bytes_per_token, self.bits)
+        res = select_mixture(cfg, ctx.map_parts, ctx.work, factory, specs, self.gather_limit,
+                             label="mixture", note=" (estimated token counts, corrected when shards are written)")
+        if not res.parts_selected:  # the tokenizer reads the folder: an empty selection is one empty file
+            atomic_write_bytes(res.selection / "empty.parquet", table_bytes(SELECTION_SCHEMA.empty_table()))
+        stats, plans, searches = res.stats, res.plans, res.searches
         n, nbytes = stats.docs_in, stats.bytes_in
         extra = {
             "estimate": f"utf8_bytes / {mix.bytes_per_token:g} + 1",
             "target_tokens": mix.target_tokens,
             "temperature": mix.temperature,
             "planned_tokens": int(round(sum(p.planned_tokens for p in plans.values()))),
-            "selected": selected,
+            "selected": res.selected,
             "table": mixture_table(plans),
-            "warnings": warnings,
-            "map_rounds": rounds,
+            "warnings": res.warnings,
+            "map_rounds": res.rounds,
             "cuts": {s: {"epoch": se.salt, "key": str(se.cut[0]), "id": se.cut[1]} for s, se in sorted(searches.items())},
         }
         return StageResult(stats=PartStats(docs_in=n, docs_out=n, bytes_in=nbytes, bytes_out=nbytes,
-                                           counters=Counter(selected=selected)), extra=extra)
+                                           counters=Counter(selected=res.selected)), extra=extra)
 
 
-def _histogram_round(ctx: StageContext, factory: TaskFactory, catalogs: dict[str, list[dict[str, Any]]],
-                     searches: dict[str, Search]) -> list[Path]:
+@dataclass
+class Selected:
+    """What `select_mixture` decided and wrote: `selection/*.parquet` under its root."""
+
+    plans: dict[str, SourcePlan]
+    warnings: list[str]
+    stats: PartStats  # the catalog round's, merged: docs and (estimated or exact) tokens per source
+    selection: Path
+    selected: int  # selection rows
+    rounds: int
+    searches: dict[str, Search]
+    parts_selected: int  # select tasks (0: no catalog held a selected source)
+
+
+def select_mixture(cfg: Config, mapper, root: Path, factory: TaskFactory, specs: list[dict[str, Any]],
+                   gather_limit: int, *, label: str, note: str = "") -> Selected:
+    """Plan the mixture and write its selection, map -> aggregate -> decide -> map: a `catalog`
+    round over `specs` (documents parts with estimated tokens, or the token parts' catalogs with
+    exact ones, spec `kind: tokens`), the driver plans and narrows each partial epoch to a cut,
+    a `select` round writes `root/selection/PART.parquet`, the cut buckets' rows
+    `~cut-SOURCE.parquet`. `mapper(factory, specs, label=, work=)` runs a round (`ctx.map_parts`
+    or the like). The rows are `plan_and_select`'s over the whole catalog."""
+    weights, caps, target, temperature = mix_settings(cfg)
+    bits = factory.bits
+    # The salts a partial epoch can use (floor(planned / available) < max_epochs): their key
+    # histograms come with the catalog, so the usual plan needs no histogram round of its own.
+    salts = {s: list(range(math.ceil(caps[s]))) if target is not None and caps[s] <= 8 else [] for s in weights}
+    work = storage.location(factory.work)
+    parts = mapper(factory, [{**sp, "salts": salts} for sp in specs], label=f"{label} catalog", work=work)
+    stats = merge_parts(parts)
+    available = {s: int(stats.counters.get(f"tokens:{s}", 0)) for s in weights}
+    documents = {s: int(stats.counters.get(f"docs:{s}", 0)) for s in weights}
+    plans, warnings = plan_mixture(available, documents, weights, caps, target, temperature)
+    for w in warnings:
+        log(f"[yellow]warning{note}: {w}")
+
+    catalogs: dict[str, list[dict[str, Any]]] = {}
+    for p in sorted(parts, key=lambda p: p.part):
+        for s in weights:
+            if p.counters.get(f"docs:{s}"):
+                catalogs.setdefault(s, []).append({"part": p.part, "catalog": str(work / "catalog" / f"{p.part}.parquet"),
+                                                   "size": p.bytes_in})
+    budgets = {s: epoch_budget(plans[s].planned_tokens, float(available[s])) for s in weights}
+    searches = {s: Search(s, full, rest, Range(0, KEY_BITS - bits, bits))
+                for s, (full, rest) in budgets.items() if rest is not None}
+    rounds, state = 2, {}
+    if searches:
+        missing = {s: se for s, se in searches.items() if se.salt not in salts[s]}
+        hist_files = [work / "hist" / f"{p.part}.parquet" for p in parts]
+        if missing:  # an unusual cap (> 8 epochs): one histogram round for those sources
+            hist_files += _histogram_round(mapper, root, factory, catalogs, missing, label)
+        state = find_buckets(mapper, root, factory, catalogs, searches, hist_files, gather_limit)
+        rounds += (1 if missing else 0) + max((len(se.rounds) for se in searches.values()), default=0)
+
+    selection = root / "selection"
+    plan_spec = {s: {"full": full, "salt": full,
+                     "cut": searches[s].cut if s in searches and state[s] == "done" else None,
+                     "bucket": [searches[s].rng.lo, searches[s].rng.shift, 0] if state.get(s) == "gather" else None}
+                 for s, (full, _) in budgets.items() if full or s in searches}
+    by_part: dict[str, dict[str, Any]] = {}
+    for s, cs in sorted(catalogs.items()):
+        for c in cs:
+            spec = by_part.setdefault(c["part"], {"round": "select", "part": c["part"], "catalog": c["catalog"],
+                                                  "size": c["size"], "selection": str(selection), "plans": {}})
+            if s in plan_spec:
+                spec["plans"][s] = plan_spec[s]
+    sel_specs = [by_part[p] for p in sorted(by_part)]
+    sel_work = round_dir(root, "select", plan_spec)
+    sel_parts = mapper(factory.at(sel_work), sel_specs, label=f"{label} select", work=sel_work)
+    selected = sum(p.docs_out for p in sel_parts)
+    gathered = [s for s, v in sorted(state.items()) if v == "gather"]
+    if gathered:  # the driver's only rows: the cut buckets' (at most gather_limit a source)
+        pending = pa.concat_tables([storage.read_table(sel_work / "pending" / f"{sp['part']}.parquet") for sp in sel_specs])
+        for s in gathered:
+            rows = finish_bucket(searches[s], pending.filter(pc.equal(pending.column("source"), s)),
+                                 selection_schema(factory.carry))
+            atomic_write_bytes(selection / f"~cut-{s}.parquet", table_bytes(rows))
+            selected += rows.num_rows
+    return Selected(plans, warnings, stats, selection, selected, rounds, searches, len(sel_specs))
+
+
+def _histogram_round(mapper, root: Path, factory: TaskFactory, catalogs: dict[str, list[dict[str, Any]]],
+                     searches: dict[str, Search], label: str) -> list[Path]:
     """Top-level key histograms for sources whose partial epoch's salt the catalog round skipped."""
     ranges = {s: se.rng.spec(se.salt) for s, se in searches.items()}
-    work = round_dir(ctx.work, "hist", ranges)
+    work = round_dir(root, "hist", ranges)
     specs = round_specs("hist", catalogs, ranges)
-    ctx.map_parts(TaskFactory(str(work), factory.seed, factory.bytes_per_token, factory.bits), specs,
-                  label="mixture histogram", work=work)
+    mapper(factory.at(work), specs, label=f"{label} histogram", work=work)
     return [work / "hist" / f"{sp['part']}.parquet" for sp in specs]
 
 

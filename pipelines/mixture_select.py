@@ -26,7 +26,7 @@ import hashlib
 import io
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,35 @@ from pipelines.step import Resources
 KEY_BITS = 64
 HIST_SCHEMA = pa.schema([("source", pa.string()), ("salt", pa.int32()), ("bucket", pa.int64()),
                          ("tokens", pa.int64()), ("count", pa.int64())])
-PENDING_SCHEMA = pa.schema([("source", pa.string()), ("key", pa.uint64()), ("id", pa.string()), ("tokens", pa.int64()),
-                            ("chars", pa.int64())])
-CATALOG_SCHEMA = pa.schema([("id", pa.string()), ("source", pa.string()), ("tokens", pa.int64()), ("chars", pa.int64())])
-SELECTION_SCHEMA = pa.schema([("id", pa.string()), ("source", pa.string()), ("epoch", pa.int32()),
-                              ("tokens", pa.int64()), ("chars", pa.int64())])
+# Columns a catalog row carries through selection: `chars` for the mixture stage (the tokenizer's
+# sample budget); `part` and `pstart` (index of the token part, first token's offset in it) for
+# the shards stage, whose catalogs are the token parts' (exact counts, `kind: tokens`).
+CARRY_TYPES = {"chars": pa.int64(), "part": pa.int32(), "pstart": pa.int64()}
+MIXTURE_CARRY = ("chars",)
+SHARDS_CARRY = ("part", "pstart")
+
+
+def _carried(carry: tuple[str, ...]) -> list[tuple[str, pa.DataType]]:
+    return [(c, CARRY_TYPES[c]) for c in carry]
+
+
+def catalog_schema(carry: tuple[str, ...] = MIXTURE_CARRY) -> pa.Schema:
+    return pa.schema([("id", pa.string()), ("source", pa.string()), ("tokens", pa.int64()), *_carried(carry)])
+
+
+def selection_schema(carry: tuple[str, ...] = MIXTURE_CARRY) -> pa.Schema:
+    return pa.schema([("id", pa.string()), ("source", pa.string()), ("epoch", pa.int32()), ("tokens", pa.int64()),
+                      *_carried(carry)])
+
+
+def pending_schema(carry: tuple[str, ...] = MIXTURE_CARRY) -> pa.Schema:
+    return pa.schema([("source", pa.string()), ("key", pa.uint64()), ("id", pa.string()), ("tokens", pa.int64()),
+                      *_carried(carry)])
+
+
+PENDING_SCHEMA = pending_schema()
+CATALOG_SCHEMA = catalog_schema()
+SELECTION_SCHEMA = selection_schema()
 
 
 def epoch_budget(want: float, avail: float) -> tuple[int, float | None]:
@@ -111,8 +135,10 @@ class MixturePartTask:
 
     resources = Resources()
 
-    def __init__(self, work: str, seed: int, bytes_per_token: float, bits: int, batch_rows: int = 4096):
+    def __init__(self, work: str, seed: int, bytes_per_token: float, bits: int, batch_rows: int = 4096,
+                 carry: tuple[str, ...] = MIXTURE_CARRY):
         self.work, self.seed, self.bpt, self.bits, self.batch_rows = storage.location(work), seed, bytes_per_token, bits, batch_rows
+        self.carry = tuple(carry)
 
     def setup(self) -> None:
         pass
@@ -127,14 +153,10 @@ class MixturePartTask:
         return self.work / kind / f"{spec['part']}.parquet"
 
     def _catalog(self, spec: dict[str, Any], stats: PartStats) -> None:
-        tables = []
-        for rb in storage.parquet_file(spec["input"]).iter_batches(batch_size=self.batch_rows, columns=["id", "source", "text"]):
-            blen = pc.binary_length(rb.column(2)).to_numpy(zero_copy_only=False).astype(np.int64)
-            stats.bytes_in += int(blen.sum())
-            est = np.ceil(blen / self.bpt).astype(np.int64) + 1  # + the end-of-text token
-            tables.append(pa.table({"id": rb.column(0), "source": rb.column(1).cast(pa.string()), "tokens": est,
-                                    "chars": pc.utf8_length(rb.column(2)).cast(pa.int64())}, schema=CATALOG_SCHEMA))
-        cat = pa.concat_tables(tables) if tables else CATALOG_SCHEMA.empty_table()
+        if spec.get("kind") == "tokens":
+            cat = self._token_catalog(spec, stats)
+        else:
+            cat = self._estimated_catalog(spec, stats)
         atomic_write_bytes(self._out("catalog", spec), table_bytes(cat))
         stats.docs_in = stats.docs_out = cat.num_rows
         stats.bytes_out = stats.bytes_in
@@ -146,6 +168,25 @@ class MixturePartTask:
                 hists.append(_histogram(source, salt, _keys(self.seed, ids, salt), tokens,
                                         Range(0, KEY_BITS - self.bits, self.bits)))
         atomic_write_bytes(self._out("hist", spec), table_bytes(pa.concat_tables(hists) if hists else HIST_SCHEMA.empty_table()))
+
+    def _token_catalog(self, spec: dict[str, Any], stats: PartStats) -> pa.Table:
+        """A token part's catalog (exact counts, rows in the part's order) + `part`, `pstart`."""
+        t = storage.read_table(spec["input"], columns=["id", "source", "tokens"])
+        tok = t.column("tokens").to_numpy().astype(np.int64)
+        stats.bytes_in = int(tok.sum())
+        return pa.table({"id": t.column("id"), "source": t.column("source"), "tokens": tok,
+                         "part": pa.array(np.full(t.num_rows, spec["index"], np.int32)),
+                         "pstart": np.cumsum(tok) - tok}, schema=catalog_schema(self.carry))
+
+    def _estimated_catalog(self, spec: dict[str, Any], stats: PartStats) -> pa.Table:
+        tables = []
+        for rb in storage.parquet_file(spec["input"]).iter_batches(batch_size=self.batch_rows, columns=["id", "source", "text"]):
+            blen = pc.binary_length(rb.column(2)).to_numpy(zero_copy_only=False).astype(np.int64)
+            stats.bytes_in += int(blen.sum())
+            est = np.ceil(blen / self.bpt).astype(np.int64) + 1  # + the end-of-text token
+            tables.append(pa.table({"id": rb.column(0), "source": rb.column(1).cast(pa.string()), "tokens": est,
+                                    "chars": pc.utf8_length(rb.column(2)).cast(pa.int64())}, schema=CATALOG_SCHEMA))
+        return pa.concat_tables(tables) if tables else CATALOG_SCHEMA.empty_table()
 
     def _hist(self, spec: dict[str, Any], stats: PartStats) -> None:
         hists = []
@@ -175,14 +216,15 @@ class MixturePartTask:
                 m = rng.mask(keys)
                 b = rows.filter(pa.array(m))
                 pending.append(pa.table({"source": b.column("source"), "key": pa.array(keys[m], pa.uint64()),
-                                         "id": b.column("id"), "tokens": b.column("tokens"), "chars": b.column("chars")},
-                                        schema=PENDING_SCHEMA))
-        out = [t.append_column("epoch", pa.array(np.full(t.num_rows, e, np.int32))).select(SELECTION_SCHEMA.names)
+                                         "id": b.column("id"), "tokens": b.column("tokens"),
+                                         **{c: b.column(c) for c in self.carry}}, schema=pending_schema(self.carry)))
+        schema = selection_schema(self.carry)
+        out = [t.append_column("epoch", pa.array(np.full(t.num_rows, e, np.int32))).select(schema.names)
                for t, e in blocks]
-        sel = pa.concat_tables(out).cast(SELECTION_SCHEMA) if out else SELECTION_SCHEMA.empty_table()
+        sel = pa.concat_tables(out).cast(schema) if out else schema.empty_table()
         atomic_write_bytes(storage.location(spec["selection"]) / f"{spec['part']}.parquet", table_bytes(sel))
-        atomic_write_bytes(self._out("pending", spec),
-                           table_bytes(pa.concat_tables(pending) if pending else PENDING_SCHEMA.empty_table()))
+        atomic_write_bytes(self._out("pending", spec), table_bytes(
+            pa.concat_tables(pending) if pending else pending_schema(self.carry).empty_table()))
         stats.docs_in = stats.docs_out = sel.num_rows
         stats.counters["selected"] = sel.num_rows
 
@@ -215,9 +257,14 @@ class TaskFactory:
     seed: int
     bytes_per_token: float
     bits: int
+    carry: tuple[str, ...] = MIXTURE_CARRY
 
     def __call__(self) -> MixturePartTask:
-        return MixturePartTask(self.work, self.seed, self.bytes_per_token, self.bits)
+        return MixturePartTask(self.work, self.seed, self.bytes_per_token, self.bits, carry=self.carry)
+
+    def at(self, work: Path | str) -> "TaskFactory":
+        """The same task writing under another round's folder."""
+        return replace(self, work=str(work))
 
 
 @dataclass
@@ -259,7 +306,7 @@ def decide(search: Search, tok: np.ndarray, cnt: np.ndarray, bits: int, gather_l
     return "refine"
 
 
-def finish_bucket(search: Search, pending: pa.Table) -> pa.Table:
+def finish_bucket(search: Search, pending: pa.Table, schema: pa.Schema = SELECTION_SCHEMA) -> pa.Table:
     """Place the cut in the search's bucket from all its rows (`pending`, this source's) and
     return the rows before it as selection rows of the partial epoch."""
     search.cut = exact_cut(search, pending)
@@ -267,7 +314,7 @@ def finish_bucket(search: Search, pending: pa.Table) -> pa.Table:
     t = pending.filter(pa.array(keep))
     t = t.take(pc.sort_indices(t, [("id", "ascending")]))
     return t.append_column("epoch", pa.array(np.full(t.num_rows, search.salt, np.int32))).select(
-        SELECTION_SCHEMA.names).cast(SELECTION_SCHEMA)
+        schema.names).cast(schema)
 
 
 def exact_cut(search: Search, rows: pa.Table) -> list:
@@ -309,21 +356,22 @@ def summed_histograms(files: list[Path], searches: dict[str, Search]) -> dict[st
     return out
 
 
-def find_buckets(ctx, factory: TaskFactory, catalogs: dict[str, list[dict[str, Any]]], searches: dict[str, Search],
-                 hist_files: list[Path], gather_limit: int) -> dict[str, str]:
+def find_buckets(mapper, root: Path, factory: TaskFactory, catalogs: dict[str, list[dict[str, Any]]],
+                 searches: dict[str, Search], hist_files: list[Path], gather_limit: int) -> dict[str, str]:
     """Narrow every search to its cut or to one bucket of at most `gather_limit` documents (state
     'gather'), with one histogram round per refinement for all sources at once (none unless a
     source has over ~`gather_limit` * 2**bits documents). `catalogs`: source -> catalog specs
-    ({"part", "catalog", "size"}) of the parts holding it. Returns the state per source."""
+    ({"part", "catalog", "size"}) of the parts holding it; `mapper(factory, specs, label=, work=)`
+    runs a round (`ctx.map_parts` or the like), its folders go under `root`. Returns the state per
+    source."""
     sums = summed_histograms(hist_files, searches)
     state = {s: decide(se, *sums[s], factory.bits, gather_limit) for s, se in searches.items()}
     while "refine" in state.values():
         active = {s: searches[s] for s, v in state.items() if v == "refine"}
         ranges = {s: se.rng.spec(se.salt) for s, se in active.items()}
-        work = round_dir(ctx.work, "hist", ranges)
+        work = round_dir(root, "hist", ranges)
         specs = round_specs("hist", catalogs, ranges)
-        ctx.map_parts(TaskFactory(str(work), factory.seed, factory.bytes_per_token, factory.bits), specs,
-                      label="mixture histogram", work=work)
+        mapper(factory.at(work), specs, label="mixture histogram", work=work)
         sums = summed_histograms([work / "hist" / f"{sp['part']}.parquet" for sp in specs], active)
         for s, se in active.items():
             se.rounds.append(work.name)

@@ -1,8 +1,13 @@
 """Exports of the shards for other trainers, under `shards/export/`.
 
-Every export is written shard by shard: a shard's piece has a known place (its own file, or a byte
-offset in its split's file computed from the manifest's token counts), so the pieces can be written
-in any order, by parallel workers, into a pre-sized temporary file that is renamed when complete.
+Every export is written shard by shard, by the task that writes the shard, from the tokens it has
+in memory (`write_shard_exports`): an llm.c file is the shard's own file; the files of a whole split
+(nanoGPT's `.bin`, Megatron's `.bin` and `.idx`) get one piece per shard (its tokens, or its
+documents' lengths, byte pointers and indices, which need only the shard's first token and first
+document in its split, known before it is written). `assemble` then streams a file's header, its
+pieces in shard order and its tail into the final file through the storage layer, so the same code
+writes a local folder or an object store (no pre-sized file, no writes at offsets); the driver only
+lists the pieces (`split_files`) and writes `meta.pkl`.
 
 - nanoGPT (`nanogpt`): `train.bin` / `val.bin`, every token of the split as one flat uint16 array in
   shard order, each document followed by its end-of-text token (as nanoGPT's openwebtext/prepare.py
@@ -32,13 +37,15 @@ in any order, by parallel workers, into a pre-sized temporary file that is renam
 
 from __future__ import annotations
 
-import os
 import pickle
+import shutil
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from pipelines import storage
 from pipelines.progress import log
 from shards.format import Manifest, ShardInfo, flat_tokens, open_shard
 
@@ -49,68 +56,161 @@ MEGATRON_DTYPE_CODES = {np.dtype(np.uint16): 8, np.dtype(np.int32): 4}
 LLMC_HEADER_INTS = 256
 # data_common.py HEADERS_INFO: "gpt-2" (uint16) and "llama-3" (uint32) -> (magic, version)
 LLMC_MAGIC = {np.dtype(np.uint16): (20240520, 1), np.dtype(np.uint32): (20240801, 7)}
-
-
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
-
-
-def _presized(path: Path, nbytes: int) -> Path:
-    """A temporary file of `nbytes` bytes beside `path`, for pieces written at their offsets."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
-    with open(tmp, "wb") as f:
-        f.truncate(nbytes)
-    return tmp
+COPY_CHUNK = 8 << 20
 
 
 def shard_flat(folder: Path, info: ShardInfo) -> tuple[np.ndarray, np.ndarray]:
     """(flat tokens, offsets) of one shard, memory-mapped."""
-    return flat_tokens(open_shard(Path(folder) / info.file))
+    return flat_tokens(open_shard(storage.location(folder) / info.file))
 
 
-def write_piece(path: Path, offset: int, tokens: np.ndarray) -> None:
-    """Write `tokens` at byte `offset` of an existing file (one shard's piece of a split file)."""
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        f.write(memoryview(np.ascontiguousarray(tokens)).cast("B"))  # BufferedRandom writes it all
+def refusal(kind: str, manifest_dtype: str, vocab_size: int) -> str | None:
+    """Why `kind` cannot be written for these shards (one line), or None."""
+    if kind == "nanogpt" and manifest_dtype != "uint16":
+        return (f"nanogpt export refused: {vocab_size:,} token ids need {manifest_dtype} and nanoGPT's "
+                "train.py reads np.uint16 (use the llmc or megatron export)")
+    return None
 
 
-def piece_offsets(infos: list[ShardInfo], itemsize: int) -> np.ndarray:
-    """Byte offset of each shard's tokens in its split's concatenated file, and the total last."""
-    out = np.zeros(len(infos) + 1, np.int64)
-    np.cumsum([s.tokens * itemsize for s in infos], out=out[1:])
+def megatron_dtype(manifest_dtype: str) -> np.dtype:
+    """Megatron has no uint32 code: larger vocabularies are written as int32 (ids < 2^31)."""
+    return np.dtype(np.uint16) if manifest_dtype == "uint16" else np.dtype(np.int32)
+
+
+@dataclass
+class Exports:
+    """The exports a run writes: the accepted kinds (in config order) and the refused ones."""
+
+    kinds: list[str]
+    dtype: str  # the shards' token dtype
+    vocab_size: int
+    eot_id: int
+    refused: dict[str, str]
+
+    @classmethod
+    def plan(cls, kinds: list[str], dtype: str, vocab_size: int, eot_id: int) -> "Exports":
+        refused = {k: r for k in kinds if (r := refusal(k, dtype, vocab_size))}
+        return cls([k for k in kinds if k not in refused], dtype, vocab_size, eot_id, refused)
+
+    def piece_dtypes(self) -> list[np.dtype]:
+        """Token dtypes of the split files' pieces (nanoGPT and a uint16 Megatron share one)."""
+        out = []
+        if "nanogpt" in self.kinds:
+            out.append(np.dtype(np.uint16))
+        if "megatron" in self.kinds and megatron_dtype(self.dtype) not in out:
+            out.append(megatron_dtype(self.dtype))
+        return out
+
+
+def llmc_name(split: str, k: int) -> str:
+    return f"grist_{split}_{k:06d}.bin"
+
+
+def piece_name(split: str, k: int, what: str) -> str:
+    return f"{split}-{k:05d}.{what}"
+
+
+def llmc_bytes(flat: np.ndarray, eot: int, name: str) -> list[bytes | memoryview]:
+    """One shard as llm.c's data file (see the module docstring)."""
+    if not len(flat) or int(flat[-1]) != eot:
+        raise ValueError(f"{name}: does not end with the end-of-text token {eot}")
+    if len(flat) >= 2**31:  # write_datafile's bound: the count is an int32 of the header
+        raise ValueError(f"{name}: {len(flat):,} tokens, over llm.c's int32 token count")
+    header = np.zeros(LLMC_HEADER_INTS, np.int32)
+    header[0], header[1] = LLMC_MAGIC[flat.dtype]
+    header[2] = len(flat)
+    return [header.tobytes(), np.array([eot], flat.dtype).tobytes(), memoryview(np.ascontiguousarray(flat[:-1])).cast("B")]
+
+
+def write_shard_exports(ex: Exports, folder: Path, pieces: Path, info: ShardInfo, k: int, flat: np.ndarray,
+                        lengths: np.ndarray, first_token: int, first_doc: int) -> None:
+    """Shard `k` of its split (its tokens `flat`, documents' `lengths`, first token and first
+    document in the split): its llm.c file under `folder/export/`, its pieces of the split files
+    under `pieces/`."""
+    folder, pieces = storage.location(folder), storage.location(pieces)
+    if "llmc" in ex.kinds:
+        with storage.open_commit(folder / EXPORT_DIR / llmc_name(info.split, k)) as f:
+            for b in llmc_bytes(flat, ex.eot_id, info.file):
+                f.write(b)
+    for dt in ex.piece_dtypes():
+        with storage.open_commit(pieces / piece_name(info.split, k, f"tok-{dt.name}"), durable=False) as f:
+            f.write(memoryview(np.ascontiguousarray(flat.astype(dt, copy=False))).cast("B"))
+    if "megatron" in ex.kinds:
+        size = megatron_dtype(ex.dtype).itemsize
+        lengths = lengths.astype(np.int64)
+        starts = first_token + np.cumsum(lengths) - lengths
+        for what, arr in (("sizes", lengths.astype(np.int32)), ("pointers", starts * size),
+                          ("docidx", np.arange(first_doc, first_doc + len(lengths), dtype=np.int64))):
+            storage.commit_bytes(pieces / piece_name(info.split, k, what), arr.tobytes(order="C"), durable=False)
+
+
+@dataclass
+class SplitFile:
+    """One export file made of a split's pieces: `head`, the pieces in shard order, `tail`."""
+
+    path: str  # relative to the shard folder
+    head: bytes
+    pieces: list[str]  # piece names, under the pieces folder
+    tail: bytes = b""
+
+
+def split_files(ex: Exports, splits: dict[str, tuple[int, int]]) -> list[SplitFile]:
+    """The split-wide files, from {split: (shards, documents)} only."""
+    out = []
+    for kind in ex.kinds:
+        for split, (n_shards, n_docs) in sorted(splits.items()):
+            ks = range(n_shards)
+            if kind == "nanogpt":
+                out.append(SplitFile(f"{EXPORT_DIR}/{split}.bin", b"", [piece_name(split, k, "tok-uint16") for k in ks]))
+            elif kind == "megatron":
+                dt = megatron_dtype(ex.dtype)
+                prefix = f"{EXPORT_DIR}/{split}_text_document"
+                out.append(SplitFile(f"{prefix}.bin", b"", [piece_name(split, k, f"tok-{dt.name}") for k in ks]))
+                head = (MMIDIDX_MAGIC + struct.pack("<Q", 1) + struct.pack("<B", MEGATRON_DTYPE_CODES[dt])
+                        + struct.pack("<Q", n_docs) + struct.pack("<Q", n_docs + 1))
+                out.append(SplitFile(f"{prefix}.idx", head, [piece_name(split, k, what) for what in ("sizes", "pointers", "docidx")
+                                                             for k in ks], np.array([n_docs], np.int64).tobytes()))
     return out
 
 
-def _concat_split(folder: Path, infos: list[ShardInfo], out: Path, dtype: np.dtype) -> list[np.ndarray]:
-    """The shards' tokens, cast to `dtype`, one piece per shard at its offset; returns the document
-    lengths of each shard (for an index)."""
-    offsets = piece_offsets(infos, dtype.itemsize)
-    tmp = _presized(out, int(offsets[-1]))
-    lengths = []
-    for info, off in zip(infos, offsets):
-        flat, doc_offsets = shard_flat(folder, info)
-        write_piece(tmp, int(off), flat.astype(dtype, copy=False))
-        lengths.append(np.diff(doc_offsets))
-    os.replace(tmp, out)
-    return lengths
+def assemble(folder: Path, pieces: Path, sf: SplitFile) -> None:
+    """Stream `sf`'s head, pieces and tail into `folder/sf.path`, committed whole (memory: one chunk)."""
+    pieces = storage.location(pieces)
+    with storage.open_commit(storage.location(folder) / sf.path) as out:
+        out.write(sf.head)
+        for name in sf.pieces:
+            with storage.open_read(pieces / name) as f:
+                shutil.copyfileobj(f, out, COPY_CHUNK)
+        out.write(sf.tail)
 
 
-def refusal(kind: str, manifest: Manifest) -> str | None:
-    """Why `kind` cannot be written for these shards (one line), or None."""
-    if kind == "nanogpt" and manifest.dtype != "uint16":
-        return (f"nanogpt export refused: {manifest.vocab_size:,} token ids need {manifest.dtype} and nanoGPT's "
-                "train.py reads np.uint16 (use the llmc or megatron export)")
-    return None
+def exported_paths(ex: Exports, splits: dict[str, int]) -> dict:
+    """The manifest's `exports`: {kind: [relative paths]} in config order, `refused: {kind: reason}`."""
+    out: dict = {}
+    for kind in [*ex.kinds, *ex.refused]:
+        if kind in ex.refused:
+            out.setdefault("refused", {})[kind] = ex.refused[kind]
+            continue
+        paths: list[str] = []
+        for split, n_shards in sorted(splits.items()):
+            if kind == "nanogpt":
+                paths.append(f"{EXPORT_DIR}/{split}.bin")
+            elif kind == "llmc":
+                paths.extend(f"{EXPORT_DIR}/{llmc_name(split, k)}" for k in range(n_shards))
+            elif kind == "megatron":
+                paths.extend([f"{EXPORT_DIR}/{split}_text_document.bin", f"{EXPORT_DIR}/{split}_text_document.idx"])
+        if kind == "nanogpt":
+            paths.append(f"{EXPORT_DIR}/meta.pkl")
+        out[kind] = paths
+    return out
 
 
 def nanogpt_meta(folder: Path, manifest: Manifest) -> dict:
     """What nanoGPT reads from meta.pkl: train.py `vocab_size`, sample.py `stoi`/`itos`."""
     meta = {"vocab_size": manifest.vocab_size, "eot_id": manifest.eot_id, "dtype": manifest.dtype,
             "tokenizer": manifest.tokenizer_path}
-    tok_file = Path(folder) / manifest.tokenizer_path
-    if tok_file.is_file():
+    tok_file = storage.location(folder) / manifest.tokenizer_path
+    if storage.exists(tok_file):
         from tokenizer.train import load_tokenizer
 
         tok = load_tokenizer(tok_file)
@@ -124,78 +224,19 @@ def nanogpt_meta(folder: Path, manifest: Manifest) -> dict:
     return meta
 
 
-def export_nanogpt_meta(folder: Path, manifest: Manifest) -> Path:
-    out = Path(folder) / EXPORT_DIR / "meta.pkl"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(out)
-    with open(tmp, "wb") as f:
-        pickle.dump(nanogpt_meta(folder, manifest), f)
-    os.replace(tmp, out)
-    return out
-
-
-def export_nanogpt(folder: Path, manifest: Manifest, split: str) -> Path:
-    out = Path(folder) / EXPORT_DIR / f"{split}.bin"
-    _concat_split(Path(folder), manifest.files(split), out, np.dtype(np.uint16))
-    return out
-
-
-def llmc_name(split: str, k: int) -> str:
-    return f"grist_{split}_{k:06d}.bin"
-
-
-def export_llmc_shard(folder: Path, info: ShardInfo, k: int, eot: int) -> Path:
-    """One shard as one llm.c data file (see the module docstring)."""
-    flat, _ = shard_flat(folder, info)
-    if not len(flat) or int(flat[-1]) != eot:
-        raise ValueError(f"{info.file}: does not end with the end-of-text token {eot}")
-    if len(flat) >= 2**31:  # write_datafile's bound: the count is an int32 of the header
-        raise ValueError(f"{info.file}: {len(flat):,} tokens, over llm.c's int32 token count")
-    header = np.zeros(LLMC_HEADER_INTS, np.int32)
-    header[0], header[1] = LLMC_MAGIC[flat.dtype]
-    header[2] = len(flat)
-    out = Path(folder) / EXPORT_DIR / llmc_name(info.split, k)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(out)
-    with open(tmp, "wb") as f:
-        f.write(header.tobytes())
-        f.write(np.array([eot], flat.dtype).tobytes())
-        f.write(memoryview(np.ascontiguousarray(flat[:-1])).cast("B"))
-    os.replace(tmp, out)
-    return out
-
-
-def export_llmc(folder: Path, manifest: Manifest, split: str) -> list[Path]:
-    return [export_llmc_shard(folder, info, k, manifest.eot_id) for k, info in enumerate(manifest.files(split))]
-
-
-def export_megatron(folder: Path, manifest: Manifest, split: str) -> tuple[Path, Path]:
-    prefix = Path(folder) / EXPORT_DIR / f"{split}_text_document"
-    bin_path, idx_path = prefix.with_suffix(".bin"), prefix.with_suffix(".idx")
-    dtype = np.dtype(np.uint16) if manifest.dtype == "uint16" else np.dtype(np.int32)
-    lengths = _concat_split(Path(folder), manifest.files(split), bin_path, dtype)
-    sizes = np.concatenate(lengths).astype(np.int32) if lengths else np.zeros(0, np.int32)
-    pointers = np.zeros(len(sizes), np.int64)
-    if len(sizes):
-        np.cumsum(sizes[:-1].astype(np.int64) * dtype.itemsize, out=pointers[1:])
-    doc_idx = np.arange(len(sizes) + 1, dtype=np.int64)
-    tmp_idx = _tmp(idx_path)
-    with open(tmp_idx, "wb") as f:
-        f.write(MMIDIDX_MAGIC)
-        f.write(struct.pack("<Q", 1))
-        f.write(struct.pack("<B", MEGATRON_DTYPE_CODES[dtype]))
-        f.write(struct.pack("<Q", len(sizes)))
-        f.write(struct.pack("<Q", len(doc_idx)))
-        f.write(sizes.tobytes(order="C"))
-        f.write(pointers.tobytes(order="C"))
-        f.write(doc_idx.tobytes(order="C"))
-    os.replace(tmp_idx, idx_path)
-    return bin_path, idx_path
+def finish_exports(ex: Exports, folder: Path, manifest: Manifest) -> dict:
+    """After the pieces are assembled: `meta.pkl` (nanoGPT), the warnings of refused kinds, and the
+    manifest's `exports` record."""
+    if "nanogpt" in ex.kinds:
+        storage.commit_bytes(storage.location(folder) / EXPORT_DIR / "meta.pkl", pickle.dumps(nanogpt_meta(folder, manifest)))
+    for reason in ex.refused.values():
+        log(f"[yellow]warning: {reason}")
+    return exported_paths(ex, {s: len(manifest.files(s)) for s in sorted({i.split for i in manifest.shards})})
 
 
 def read_megatron_index(idx_path: Path) -> dict:
     """Parse an MMIDIDX `.idx` (for tests and `grist stats`)."""
-    buf = Path(idx_path).read_bytes()
+    buf = storage.location(idx_path).read_bytes()
     if buf[:9] != MMIDIDX_MAGIC:
         raise ValueError(f"{idx_path}: not an MMIDIDX index")
     version, = struct.unpack_from("<Q", buf, 9)
@@ -211,28 +252,23 @@ def read_megatron_index(idx_path: Path) -> dict:
 
 
 def write_exports(folder: Path, manifest: Manifest, kinds: list[str]) -> dict:
-    """Write the requested exports for every split present. Returns {kind: [relative paths]}, plus
+    """Export an existing shard folder (every split present): each shard's pieces, then the split
+    files, as the shards stage does on its workers. Returns {kind: [relative paths]}, plus
     `refused: {kind: reason}` for exports these shards cannot have (each also logged as a warning)."""
     if not kinds:
         return {}
-    folder = Path(folder)
-    out: dict = {}
-    splits = sorted({s.split for s in manifest.shards})
-    for kind in kinds:
-        reason = refusal(kind, manifest)
-        if reason:
-            log(f"[yellow]warning: {reason}")
-            out.setdefault("refused", {})[kind] = reason
-            continue
-        paths: list[Path] = []
-        for split in splits:
-            if kind == "nanogpt":
-                paths.append(export_nanogpt(folder, manifest, split))
-            elif kind == "llmc":
-                paths.extend(export_llmc(folder, manifest, split))
-            elif kind == "megatron":
-                paths.extend(export_megatron(folder, manifest, split))
-        if kind == "nanogpt":
-            paths.append(export_nanogpt_meta(folder, manifest))
-        out[kind] = [str(p.relative_to(folder)) for p in paths]
-    return out
+    ex = Exports.plan(kinds, manifest.dtype, manifest.vocab_size, manifest.eot_id)
+    pieces = storage.location(folder) / EXPORT_DIR / ".pieces"
+    splits: dict[str, tuple[int, int]] = {}
+    for split in sorted({s.split for s in manifest.shards}):
+        first_token = first_doc = 0
+        for k, info in enumerate(manifest.files(split)):
+            flat, offsets = shard_flat(folder, info)
+            write_shard_exports(ex, folder, pieces, info, k, flat, np.diff(offsets), first_token, first_doc)
+            first_token += len(flat)
+            first_doc += len(offsets) - 1
+        splits[split] = (len(manifest.files(split)), first_doc)
+    for sf in split_files(ex, splits):
+        assemble(folder, pieces, sf)
+    storage.remove_tree(pieces)
+    return finish_exports(ex, folder, manifest)

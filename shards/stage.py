@@ -38,28 +38,32 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipelines import storage
 from pipelines.errors import ConfigError
-from pipelines.mixture import doc_key, mixture_table, plan_and_select, source_settings
-from pipelines.parts import PartStats, atomic_write_bytes, atomic_write_json
+from pipelines.mixture import GATHER_LIMIT, mixture_table, select_mixture, source_settings
+from pipelines.mixture_select import SHARDS_CARRY, TaskFactory, round_dir
+from pipelines.parts import PartStats, atomic_write_json
 from pipelines.progress import log
-from pipelines.stage import Stage, StageContext, StageResult
+from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 from pipelines.step import Resources
 from shards.config import MAX_SHARD_TOKENS
-from shards.export import write_exports
+from shards.export import Exports, finish_exports, split_files, write_shard_exports
 from shards.format import MANIFEST, Manifest, ShardInfo, sha256_file, shard_schema, token_dtype, tokens_array, write_shard
-from shards.split import MAX_FLOOR_SHARE, short_warnings, val_split
-from tokenizer.stage import map_small, tokenizer_path
+from shards.order import DEST_SCHEMA, SPLITS, dest_offsets, shard_rows, summed
+from shards.plan import RoundFactory, mapper
+from shards.split import GATHER_SCHEMA, HIST_BITS as VAL_HIST_BITS, MAX_FLOOR_SHARE, VHIST_SCHEMA, decide_val, hash_limit, short_warnings
+from tokenizer.stage import tokenizer_path
 from tokenizer.train import describe, load_tokenizer
 
 SHARDS_DIR = "shards"
-PLAN_SCHEMA = pa.schema([("shard", pa.int32()), ("part", pa.int32()), ("row", pa.int64())])
 MAX_SHARDS_PER_TASK = 16
-# Selections up to this many tokens are written by one task on the driver: on a loaded 2-core
-# machine a round of actors costs ~3 CPU-s and ~10 s before it writes anything, writing 32M tokens
-# (64 MB) ~1 CPU-s. Memory stays bounded by one shard either way.
+MIX_HIST_BITS = 10
+BUCKETS_PER_WORKER = 4  # key ranges of the sort: a few per worker, so a slow one is not the whole round
+# Selections up to this many tokens (tokenized tokens x the epochs cap) run every round here on the
+# driver, one task after the other: on a loaded 2-core machine a round of actors costs ~3 CPU-s and
+# ~10 s before it writes anything, writing 32M tokens (64 MB) ~1 CPU-s. Memory stays bounded by one
+# task (a key bucket, a shard group) either way.
 INLINE_TOKENS = 32_000_000
 
 
@@ -76,50 +80,45 @@ class _TokenizeFactory:
 
 
 class PartTokens:
-    """One memory-mapped token part: per row its record batch, first token and length."""
+    """One token part, opened lazily (memory-mapped when local): per record batch its token values
+    and its first token in the part, so a document is found by its `pstart` alone (no per-row
+    arrays: memory is the batches touched)."""
 
     def __init__(self, path: Path):
-        reader = pa.ipc.open_file(storage.open_arrow(path))  # memory-mapped when local
-        self.values, chunk, start, lens, ids, sources = [], [], [], [], [], []
-        for b in range(reader.num_record_batches):
-            rb = reader.get_batch(b)
-            arr = rb.column(2)
-            off = arr.offsets.to_numpy().astype(np.int64)
-            self.values.append(arr.values.to_numpy(zero_copy_only=True))
-            chunk.append(np.full(rb.num_rows, b, np.int32))
-            start.append(off[:-1])
-            lens.append(np.diff(off))
-            ids.append(rb.column(0))
-            sources.append(rb.column(1))
-        self.chunk = np.concatenate(chunk) if chunk else np.zeros(0, np.int32)
-        self.start = np.concatenate(start) if start else np.zeros(0, np.int64)
-        self.lens = np.concatenate(lens) if lens else np.zeros(0, np.int64)
-        self.ids = pa.chunked_array(ids, pa.string())
-        self.sources = pa.chunked_array(sources, pa.string())
+        self.reader = pa.ipc.open_file(storage.open_arrow(path))
+        self.values: dict[int, np.ndarray] = {}
+        lens = [self.reader.get_batch(b).column(2).offsets for b in range(self.reader.num_record_batches)]
+        sizes = np.array([int(o[-1].as_py()) - int(o[0].as_py()) if len(o) else 0 for o in lens], np.int64)
+        self.starts = np.cumsum(sizes) - sizes
 
-    def gather_into(self, out: np.ndarray, dst_start: np.ndarray, rows: np.ndarray) -> None:
-        """Copy the tokens of `rows` to `out[dst_start[i]:]`, one vectorised copy per record batch."""
-        chunks = self.chunk[rows]
-        order = np.argsort(chunks, kind="stable")
-        bounds = np.flatnonzero(np.diff(chunks[order])) + 1
-        for group in np.split(order, bounds):
-            if not len(group):
-                continue
-            glen = self.lens[rows[group]]
+    def batch(self, b: int) -> np.ndarray:
+        if b not in self.values:
+            arr = self.reader.get_batch(b).column(2)
+            off = arr.offsets.to_numpy()
+            self.values[b] = arr.values.to_numpy(zero_copy_only=True)[off[0]: off[-1]]
+        return self.values[b]
+
+    def gather_into(self, out: np.ndarray, dst_start: np.ndarray, pstart: np.ndarray, lens: np.ndarray) -> None:
+        """Copy each document (first token `pstart` in the part, `lens` tokens) to `out[dst_start:]`,
+        one vectorised copy per record batch."""
+        batch = np.searchsorted(self.starts, pstart, side="right") - 1
+        for b, pos in _groups(batch):
+            glen = lens[pos]
             within = np.arange(int(glen.sum())) - np.repeat(np.cumsum(glen) - glen, glen)
-            src = np.repeat(self.start[rows[group]], glen) + within
-            dst = np.repeat(dst_start[group], glen) + within
-            out[dst] = self.values[int(chunks[group[0]])][src]
+            src = np.repeat(pstart[pos] - self.starts[b], glen) + within
+            out[np.repeat(dst_start[pos], glen) + within] = self.batch(b)[src]
 
 
 class ShardWriteTask:
-    """Part task: spec = {"part": GROUP, "plan": PATH, "split", "prefix"} -> the group's shards in
-    `staging/`, their records in `write/records/GROUP.json`, then the marker `write/stats/GROUP.json`.
-    Token parts are opened (memory-mapped) once per actor and kept."""
+    """Part task: spec = {"part": GROUP, "split", "prefix", "shards": [(k, first token, first
+    document, [sorted-row files])...]} -> the group's shards in `staging/` (and their export pieces),
+    their records in `write/records/GROUP.json`, then the marker `write/stats/GROUP.json`.
+    Token parts are opened once per task and kept."""
 
-    def __init__(self, token_files: list[str], staging: str, work: str, vocab: int, meta: dict[str, Any]):
+    def __init__(self, token_files: list[str], staging: str, work: str, vocab: int, meta: dict[str, Any],
+                 exports: Exports | None):
         self.token_files, self.staging, self.work = token_files, storage.location(staging), storage.location(work)
-        self.vocab, self.meta = vocab, meta
+        self.vocab, self.meta, self.exports = vocab, meta, exports
         self.dtype = token_dtype(vocab)
         self.resources = Resources()
         self.parts: dict[int, PartTokens] = {}
@@ -136,15 +135,14 @@ class ShardWriteTask:
         import time
 
         t0 = time.perf_counter()
-        plan = storage.read_table(spec["plan"])
-        shard_col = plan.column("shard").to_numpy()
-        part_col = plan.column("part").to_numpy()
-        row_col = plan.column("row").to_numpy()
         schema = shard_schema(self.vocab, {**self.meta, "split": spec["split"]})
         records, stats = [], PartStats(part=spec["part"])
-        for lo, hi in _runs(shard_col):
-            info = self._write_one(f"{spec['prefix']}-{int(shard_col[lo]):05d}.arrow", spec["split"], schema,
-                                   part_col[lo:hi], row_col[lo:hi])
+        for k, first_token, first_doc, files in spec["shards"]:
+            rows = shard_rows(files, k)
+            info, flat, lens = self._write_one(f"{spec['prefix']}-{k:05d}.arrow", spec["split"], schema, rows)
+            if self.exports is not None:
+                write_shard_exports(self.exports, self.staging, self.work / "pieces", info, k, flat, lens,
+                                    first_token, first_doc)
             records.append(info.__dict__)
             stats.docs_in += info.documents
             stats.counters["tokens"] += info.tokens
@@ -155,39 +153,27 @@ class ShardWriteTask:
         atomic_write_json(self.work / "stats" / f"{spec['part']}.json", stats.to_json())
         return stats.to_json()
 
-    def _write_one(self, name: str, split: str, schema: pa.Schema, parts: np.ndarray, rows: np.ndarray) -> ShardInfo:
-        lens = np.zeros(len(rows), np.int64)
-        groups = _groups(parts)
-        for k, pos in groups:
-            lens[pos] = self._part(k).lens[rows[pos]]
-        offsets = np.zeros(len(rows) + 1, np.int64)
+    def _write_one(self, name: str, split: str, schema: pa.Schema, rows: pa.Table) -> tuple[ShardInfo, np.ndarray, np.ndarray]:
+        lens = rows.column("tokens").to_numpy().astype(np.int64)
+        offsets = np.zeros(len(lens) + 1, np.int64)
         np.cumsum(lens, out=offsets[1:])
         flat = np.empty(int(offsets[-1]), dtype=self.dtype)
-        ids, sources, where = [], [], []
-        for k, pos in groups:
-            p = self._part(k)
-            p.gather_into(flat, offsets[pos], rows[pos])
-            take = pa.array(rows[pos])
-            ids.append(p.ids.take(take))
-            sources.append(p.sources.take(take))
-            where.append(pos)
-        if where:  # back to plan order
-            inv = np.empty(len(rows), np.int64)
-            inv[np.concatenate(where)] = np.arange(len(rows))
-            ids_arr = pa.chunked_array(ids).combine_chunks().take(pa.array(inv))
-            src_arr = pa.chunked_array(sources).combine_chunks().take(pa.array(inv))
-        else:
-            ids_arr, src_arr = pa.array([], pa.string()), pa.array([], pa.string())
-        sha, nbytes = write_shard(self.staging / name, ids_arr, src_arr, tokens_array(flat, offsets, self.vocab), schema)
+        part_col = rows.column("part").to_numpy()
+        pstart = rows.column("pstart").to_numpy().astype(np.int64)
+        for k, pos in _groups(part_col):
+            self._part(k).gather_into(flat, offsets[pos], pstart[pos], lens[pos])
+        src_arr = rows.column("source").combine_chunks()
+        sha, nbytes = write_shard(self.staging / name, rows.column("id"), src_arr, tokens_array(flat, offsets, self.vocab), schema)
         by = pa.table({"source": src_arr, "n": lens}).group_by("source", use_threads=False).aggregate(
             [("n", "sum"), ("n", "count")])
         srcs = by.column("source").to_pylist()
         order = sorted(range(len(srcs)), key=srcs.__getitem__)
         tok_by = by.column("n_sum").to_pylist()
         doc_by = by.column("n_count").to_pylist()
-        return ShardInfo(file=name, split=split, sha256=sha, tokens=int(offsets[-1]), documents=len(rows), bytes=nbytes,
+        info = ShardInfo(file=name, split=split, sha256=sha, tokens=int(offsets[-1]), documents=len(lens), bytes=nbytes,
                          tokens_by_source={srcs[i]: int(tok_by[i]) for i in order},
                          documents_by_source={srcs[i]: int(doc_by[i]) for i in order})
+        return info, flat, lens
 
 
 class _WriteFactory:
@@ -213,40 +199,22 @@ def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(sk[lo]), order[lo:hi]) for lo, hi in _runs(sk)]
 
 
-def load_catalog(work: Path, parts: list[str]) -> pa.Table:
-    """(id, source, tokens, part, prow) of every tokenized document: the token parts' catalogs, in
-    part order; `part` indexes `parts`, `prow` is the row in that token part."""
-    tables = []
-    for k, name in enumerate(parts):
-        t = storage.read_table(work / "catalog" / f"{name}.parquet")
-        tables.append(t.append_column("part", pa.array(np.full(t.num_rows, k, np.int32)))
-                      .append_column("prow", pa.array(np.arange(t.num_rows, dtype=np.int64))))
-    if not tables:
-        return pa.table({"id": pa.array([], pa.string()), "source": pa.array([], pa.string()),
-                         "tokens": pa.array([], pa.int64()), "part": pa.array([], pa.int32()),
-                         "prow": pa.array([], pa.int64())})
-    return pa.concat_tables(tables).combine_chunks()
-
-
-def assign_shards(tokens: np.ndarray, per_shard: int) -> np.ndarray:
-    """Shard index of each document (in canonical order): the shard its first token falls in.
-    A shard over 2^31-1 tokens (int32 offsets; its last document can overrun `per_shard`) is a
+def check_shard_sizes(sizes: np.ndarray, per_shard: int) -> None:
+    """A shard over 2^31-1 tokens (int32 offsets; its last document can overrun `per_shard`) is a
     config error, raised before anything is written."""
-    starts = np.cumsum(tokens) - tokens
-    shard_of = (starts // per_shard).astype(np.int64)
-    sizes = np.bincount(shard_of, weights=tokens) if len(tokens) else np.zeros(0)
     if len(sizes) and sizes.max() > MAX_SHARD_TOKENS:
         k = int(sizes.argmax())
         raise ConfigError(f"shards.tokens_per_shard: shard {k} would hold {int(sizes[k]):,} tokens, over 2^31-1 "
                           f"(int32 offsets); lower tokens_per_shard below {per_shard:,}")
+
+
+def assign_shards(tokens: np.ndarray, per_shard: int) -> np.ndarray:
+    """Shard index of each document (in canonical order): the shard its first token falls in
+    (`shards.order.bucket_sort` does the same from a bucket's first token)."""
+    starts = np.cumsum(tokens) - tokens
+    shard_of = (starts // per_shard).astype(np.int64)
+    check_shard_sizes(np.bincount(shard_of, weights=tokens) if len(tokens) else np.zeros(0), per_shard)
     return shard_of
-
-
-def canonical_order(keys: np.ndarray, sources: pa.Array, ids: pa.Array) -> np.ndarray:
-    """Row order by (key, source, id): Arrow's sort (strings by UTF-8 bytes = by code points), so
-    even a 64-bit key collision orders the same way every time."""
-    t = pa.table({"key": pa.array(keys, pa.uint64()), "source": sources, "id": ids})
-    return pc.sort_indices(t, [("key", "ascending"), ("source", "ascending"), ("id", "ascending")]).to_numpy()
 
 
 class ShardStage(Stage):
@@ -255,6 +223,8 @@ class ShardStage(Stage):
     config_keys = ("shards", "tokenizer", "mixture", "sources")
     documents = False
     inline_tokens = INLINE_TOKENS
+    gather_limit = GATHER_LIMIT  # rows of one key bucket gathered to the driver (mixture cut, val floors)
+    buckets_per_worker = BUCKETS_PER_WORKER
 
     def run(self, ctx: StageContext) -> StageResult:
         cfg = ctx.cfg
@@ -267,84 +237,84 @@ class ShardStage(Stage):
         tok_sha = sha256_file(tok_file)
 
         # 1. tokenize every document of a weighted source once
-        weights, _ = source_settings(cfg)
+        weights, caps = source_settings(cfg)
         wanted = {s for s, w in weights.items() if w > 0 or not cfg.mixture.enabled}
         specs = [s for s in ctx.input_specs() if s["source"] in wanted]
         factory = _TokenizeFactory(str(tok_file), ctx.work, scfg.batch_rows)
         parts = ctx.map_parts(factory, specs, label="tokenize", unit="docs")
         names = sorted(s["part"] for s in specs)
-        catalog = load_catalog(ctx.work, names)
+        tokenized = merge_parts(parts)
+        part_tokens = {p.part: int(p.counters.get("tokens", 0)) for p in parts}
+        # small selections: every round below runs here, one task after the other
+        epochs = max((caps[s] for s in wanted), default=1) if cfg.mixture.enabled else 1
+        inline = tokenized.counters["tokens"] * math.ceil(epochs) <= self.inline_tokens
+        run = mapper(ctx, inline)
 
-        # 2. the mixture again, with exact token counts
-        plans, warnings, sel = plan_and_select(cfg, catalog)
-        del catalog
-        for w in warnings:
-            log(f"[yellow]warning: {w}")
-        epochs = sel.column("epoch").to_numpy()
-        ids = sel.column("id").to_pylist()
-        srcs = sel.column("source").to_pylist()
-        keys = np.fromiter((doc_key(cfg.seed, i, int(e)) for i, e in zip(ids, epochs)), np.uint64, count=len(ids))
-        sel_tokens = sel.column("tokens").to_numpy()
-        is_val, val_stats = val_split(cfg.seed, ids, srcs, sel_tokens, scfg.val_fraction,
-                                      scfg.val_min_documents, scfg.val_min_tokens)
-        del ids, srcs
+        # 2. the mixture again, with exact token counts: the token parts' catalogs
+        mix = TaskFactory(str(ctx.work / "mix" / "catalog"), cfg.seed, 1.0, MIX_HIST_BITS, carry=SHARDS_CARRY)
+        mspecs = [{"part": n, "round": "catalog", "kind": "tokens", "index": k, "size": part_tokens.get(n, 0),
+                   "input": str(ctx.work / "catalog" / f"{n}.parquet")} for k, n in enumerate(names)]
+        sel = select_mixture(cfg, run, ctx.work / "mix", mix, mspecs, self.gather_limit, label="shards mixture")
+        sel_files = storage.list_files(sel.selection, "*.parquet")
+        warnings = list(sel.warnings)
+
+        # 3. the val split per source: aggregates -> a cut per source
+        cuts, val_stats, unique = decide_val(self._val_scan(ctx, run, sel_files, scfg.val_fraction), scfg.val_fraction,
+                                             scfg.val_min_documents, scfg.val_min_tokens, gather_limit=self.gather_limit)
         short = short_warnings(val_stats, scfg.val_min_documents, scfg.val_min_tokens)
         for w in short:
             log(f"[yellow]warning: {w}")
         warnings = warnings + short
 
-        # 3. canonical order and shard cuts (checked before anything is written), as plans for workers
-        sel_part = sel.column("part").to_numpy()
-        sel_row = sel.column("prow").to_numpy()
-        cuts = []
-        for split, mask in (("train", ~is_val), ("val", is_val)):
-            idx = np.flatnonzero(mask)
-            idx = idx[canonical_order(keys[idx], sel.column("source").take(idx), sel.column("id").take(idx))]
-            cuts.append((split, idx, assign_shards(sel_tokens[idx], scfg.tokens_per_shard)))
-        n_shards = sum(int(shard_of[-1]) + 1 for _, _, shard_of in cuts if len(shard_of))
+        # 4. the canonical order and the shard cuts, a distributed sort (checked before a shard is written)
         workers = ctx.workers or os.cpu_count() or 1
-        per_task = max(1, min(MAX_SHARDS_PER_TASK, math.ceil(n_shards / (4 * workers))))
-        write_specs = []
-        for split, idx, shard_of in cuts:
-            prefix = "shard" if split == "train" else "val"
-            for first in range(0, int(shard_of[-1]) + 1 if len(shard_of) else 0, per_task):
-                last = first + per_task - 1
-                lo, hi = np.searchsorted(shard_of, [first, last + 1])
-                group = f"{prefix}-{first:05d}-{min(last, int(shard_of[-1])):05d}"
-                plan = pa.table({"shard": pa.array(shard_of[lo:hi], pa.int32()), "part": pa.array(sel_part[idx[lo:hi]]),
-                                 "row": pa.array(sel_row[idx[lo:hi]])}, schema=PLAN_SCHEMA)
-                sink = pa.BufferOutputStream()
-                pq.write_table(plan, sink, compression="zstd")
-                path = ctx.work / "plan" / f"{group}.parquet"
-                atomic_write_bytes(path, sink.getvalue().to_pybytes())
-                write_specs.append({"part": group, "plan": str(path), "split": split, "prefix": prefix,
-                                    "size": int(sel_tokens[idx[lo:hi]].sum())})
+        buckets = max(1, self.buckets_per_worker * workers)
+        scat = round_dir(ctx.work, "scatter", {"buckets": buckets, "cuts": cuts})
+        run(RoundFactory(scat, cfg.seed), [{"part": f.stem, "round": "scatter", "input": str(f), "cuts": cuts,
+                                            "buckets": buckets} for f in sel_files], label="shards scatter", work=scat)
+        dests = summed([scat / "agg" / f"{f.stem}.parquet" for f in sel_files], DEST_SCHEMA, "dest", 2 * buckets)
+        first = dest_offsets(dests["tokens"], buckets)
+        scat_files = [str(scat / "rows" / f"{f.stem}.parquet") for f in sel_files]
+        bucket = round_dir(ctx.work, "bucket", {"buckets": buckets, "cuts": cuts, "per_shard": scfg.tokens_per_shard})
+        bspecs = [{"part": f"{d:05d}", "round": "bucket", "dest": d, "first_token": int(first[d]),
+                   "per_shard": scfg.tokens_per_shard, "files": scat_files, "size": int(dests["tokens"][d])}
+                  for d in range(2 * buckets) if dests["docs"][d]]
+        run(RoundFactory(bucket, cfg.seed), bspecs, label="shards sort", work=bucket)
+        split_shards = self._shards(bucket, bspecs, buckets, scfg.tokens_per_shard)
 
-        # 4. workers write the shards into the staging folder; the driver merges their records
+        # 5. workers write the shards (and their export pieces) into the staging folder
         staging = ctx.work / "staging"
         write_work = ctx.work / "write"
         if not storage.exists(staging):  # a rerun after the staging folder was published (renamed): write again
             storage.remove_tree(write_work)
         storage.ensure_dir(staging)
+        storage.commit_bytes(staging / "tokenizer.json", storage.location(tok_file).read_bytes())  # self-contained (a copy, not a link)
+        exports = Exports.plan(scfg.exports, dtype.name, vocab, eot) if scfg.exports else None
+        per_task = max(1, min(MAX_SHARDS_PER_TASK, math.ceil(sum(len(v) for v in split_shards.values()) / (4 * workers))))
+        write_specs = []
+        for split, shards in split_shards.items():
+            prefix = "shard" if split == "train" else "val"
+            for lo in range(0, len(shards), per_task):
+                group = shards[lo: lo + per_task]
+                write_specs.append({"part": f"{prefix}-{group[0][0]:05d}-{group[-1][0]:05d}", "split": split, "prefix": prefix,
+                                    "shards": group, "size": sum(n for *_, n in group)})
         meta = {"dtype": dtype.name, "vocab_size": vocab, "eot_id": eot, "tokenizer_sha256": tok_sha,
                 "config_hash": ctx.stage_hash}
         wfactory = _WriteFactory([str(ctx.work / "tokens" / f"{n}.arrow") for n in names], str(staging),
-                                 str(write_work), vocab, meta)
-        inline = int(sel_tokens.sum()) <= self.inline_tokens
-        map_small(ctx, wfactory, write_specs, label="write shards", work=write_work, inline=inline)
+                                 str(write_work), vocab, meta, exports)
+        run(wfactory, [{**sp, "shards": [(k, t, d, files) for k, t, d, files, _ in sp["shards"]]} for sp in write_specs],
+            label="write shards", work=write_work)
         infos = [ShardInfo(**r) for sp in write_specs
                  for r in storage.read_json(write_work / "records" / f"{sp['part']}.json")]
+        manifest = Manifest(dtype=dtype.name, vocab_size=vocab, eot_id=eot, tokenizer_sha256=tok_sha,
+                            tokenizer_path="tokenizer.json", config_hash=ctx.stage_hash, seed=cfg.seed, shards=infos)
+        export_record = self._exports(ctx, run, exports, staging, write_work, manifest) if exports else {}
+
         realized: Counter = Counter()
         for info in infos:
             realized.update(info.tokens_by_source)
-        src_col = sel.column("source")
-        table = mixture_table(plans, dict(realized), unique_docs={
-            s: int(pc.count_distinct(sel.filter(pc.equal(src_col, s)).column("id")).as_py()) for s in plans})
-        storage.commit_bytes(staging / "tokenizer.json", storage.location(tok_file).read_bytes())  # self-contained (a copy, not a link)
-        manifest = Manifest(dtype=dtype.name, vocab_size=vocab, eot_id=eot, tokenizer_sha256=tok_sha,
-                            tokenizer_path="tokenizer.json", config_hash=ctx.stage_hash, seed=cfg.seed, shards=infos)
-        exports = write_exports(staging, manifest, scfg.exports)
-        manifest.extra = {"mixture": table, "warnings": warnings, "tokenizer": tinfo, "exports": exports,
+        table = mixture_table(sel.plans, dict(realized), unique_docs={s: unique.get(s, 0) for s in sel.plans})
+        manifest.extra = {"mixture": table, "warnings": warnings, "tokenizer": tinfo, "exports": export_record,
                           "target_tokens": cfg.mixture.target_tokens if cfg.mixture.enabled else None,
                           "val_fraction": scfg.val_fraction, "tokens_per_shard": scfg.tokens_per_shard,
                           # the repeats are in the train shards: one pass over them is this plan
@@ -358,14 +328,87 @@ class ShardStage(Stage):
 
         totals = manifest.totals()
         docs = sum(t["documents"] for t in totals.values())
-        tokenized = PartStats()
-        for p in parts:
-            tokenized.merge(p)
         stats = PartStats(docs_in=docs, docs_out=docs, bytes_in=tokenized.bytes_in,
                           counters=Counter(tokens=sum(t["tokens"] for t in totals.values()),
                                            tokenized_documents=tokenized.docs_in,
                                            tokenized_tokens=tokenized.counters["tokens"]))
         extra = {"mixture": table, "warnings": warnings, "totals": totals, "shards": len(infos),
-                 "dtype": dtype.name, "vocab_size": vocab, "tokenizer_sha256": tok_sha, "exports": exports,
-                 "write_tasks": len(write_specs)}
+                 "dtype": dtype.name, "vocab_size": vocab, "tokenizer_sha256": tok_sha, "exports": export_record,
+                 "write_tasks": len(write_specs), "inline": inline, "buckets": buckets,
+                 "mixture_rounds": sel.rounds}
         return StageResult(stats=stats, extra=extra)
+
+    def _val_scan(self, ctx: StageContext, run, sel_files: list[Path], fraction: float):
+        """`decide_val`'s scan: a `vscan` round over the selection files, its counts summed, its
+        histograms summed per source (one file at a time), its gathered rows concatenated."""
+        limit = hash_limit(fraction) if fraction > 0 else 0
+
+        def scan(hist, gather):
+            work = round_dir(ctx.work, "val", {"limit": limit, "hist": hist, "gather": gather})
+            parts = run(RoundFactory(work, ctx.cfg.seed), [{"part": f.stem, "round": "vscan", "input": str(f), "limit": limit,
+                                                             "hist": hist, "gather": gather} for f in sel_files],
+                        label="shards val split", work=work)
+            counts = merge_parts(parts).counters
+            sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+            n = 1 << (VAL_HIST_BITS if hist is None else 0)
+            rows = []
+            for f in sel_files:
+                h = storage.read_table(work / "hist" / f"{f.stem}.parquet")
+                for s in pc.unique(h.column("source")).to_pylist():
+                    t = h.filter(pc.equal(h.column("source"), s))
+                    size = n if hist is None else 1 << hist[s][2]
+                    d, tk = sums.setdefault(s, (np.zeros(size, np.int64), np.zeros(size, np.int64)))
+                    np.add.at(d, t.column("bucket").to_numpy(), t.column("docs").to_numpy())
+                    np.add.at(tk, t.column("bucket").to_numpy(), t.column("tokens").to_numpy())
+                if gather:
+                    rows.append(storage.read_table(work / "rows" / f"{f.stem}.parquet"))
+            hist_t = pa.table({"source": pa.array([s for s, (d, _) in sorted(sums.items()) for b in np.flatnonzero(d)], pa.string()),
+                               "bucket": pa.array([int(b) for _, (d, _) in sorted(sums.items()) for b in np.flatnonzero(d)], pa.int64()),
+                               "docs": pa.array([int(d[b]) for _, (d, _) in sorted(sums.items()) for b in np.flatnonzero(d)], pa.int64()),
+                               "tokens": pa.array([int(t[b]) for _, (d, t) in sorted(sums.items()) for b in np.flatnonzero(d)], pa.int64())},
+                              schema=VHIST_SCHEMA)
+            return counts, hist_t, (pa.concat_tables(rows) if rows else GATHER_SCHEMA.empty_table())
+        return scan
+
+    @staticmethod
+    def _shards(bucket: Path, bspecs: list[dict[str, Any]], buckets: int, per_shard: int) -> dict[str, list]:
+        """Per split, each shard as (k, first token, first document, [sorted-row files in order],
+        tokens), from the sort round's per-shard aggregates; sizes checked against int32 offsets."""
+        out: dict[str, list] = {}
+        for si, split in enumerate(SPLITS):
+            tokens: dict[int, int] = {}
+            docs: dict[int, int] = {}
+            files: dict[int, list[str]] = {}
+            for sp in bspecs:
+                if sp["dest"] // buckets != si:
+                    continue
+                t = storage.read_table(bucket / "agg" / f"{sp['part']}.parquet")
+                for k, n, d in zip(*(t.column(c).to_pylist() for c in ("shard", "tokens", "docs"))):
+                    tokens[k] = tokens.get(k, 0) + n
+                    docs[k] = docs.get(k, 0) + d
+                    files.setdefault(k, []).append(str(bucket / "rows" / f"{sp['part']}.parquet"))
+            ks = sorted(tokens)
+            assert ks == list(range(len(ks))), ks  # every shard holds a document: first tokens are consecutive
+            sizes = np.array([tokens[k] for k in ks], np.int64)
+            check_shard_sizes(sizes, per_shard)
+            starts = np.cumsum(sizes) - sizes
+            ndocs = np.array([docs[k] for k in ks], np.int64)
+            dstarts = np.cumsum(ndocs) - ndocs
+            if ks:
+                out[split] = [(k, int(starts[k]), int(dstarts[k]), files[k], int(sizes[k])) for k in ks]
+        return out
+
+    @staticmethod
+    def _exports(ctx: StageContext, run, exports: Exports, staging: Path, write_work: Path, manifest: Manifest) -> dict:
+        """The split files from the writers' pieces (one task each), then meta.pkl and the record."""
+        splits = {s: (len(manifest.files(s)), sum(i.documents for i in manifest.files(s)))
+                  for s in sorted({i.split for i in manifest.shards})}
+        files = split_files(exports, splits)
+        work = write_work / "assemble"
+        run(RoundFactory(work, ctx.cfg.seed), [{"part": sf.path.replace("/", "~"), "round": "assemble", "path": sf.path,
+                                                "head": sf.head.hex(), "tail": sf.tail.hex(), "pieces": sf.pieces,
+                                                "folder": str(staging), "pieces_dir": str(write_work / "pieces"),
+                                                "size": len(sf.pieces)} for sf in files],
+            label="shards exports", work=work)
+        storage.remove_tree(write_work / "pieces")
+        return finish_exports(exports, staging, manifest)

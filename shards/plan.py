@@ -1,0 +1,114 @@
+"""The shards stage's rounds after tokenizing: part tasks (one class, `spec["round"]` names the
+round) and how they are run. See shards/stage.py for the sequence, shards/split.py and
+shards/order.py for what each round computes.
+
+Every task writes its outputs, then its marker `WORK/stats/PART.json` (a `PartStats`), so a rerun
+after a kill redoes only unmarked tasks. `run_parts` runs a round as plain tasks through the runner
+(a round of tasks costs milliseconds, an actor pool seconds), or, for a small selection, here on the
+driver one task after the other (`tokenizer.stage.map_small`; memory bounded by a task).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pyarrow.compute as pc
+
+from pipelines import storage
+from pipelines.mixture_select import table_bytes
+from pipelines.parts import PartStats, atomic_write_json, done_parts, load_part_stats
+from pipelines.stage import StageContext
+from pipelines.step import Resources
+from shards import order
+from shards.export import SplitFile, assemble
+from shards.split import scan_val
+from tokenizer.stage import map_small
+
+_TASKS: dict[str, Any] = {}  # per worker process: the part task built once per round, like an actor
+
+
+def _run_part(spec: dict[str, Any]) -> dict[str, Any]:
+    task = _TASKS.get(spec["task_key"])
+    if task is None:
+        _TASKS.clear()  # one round at a time: a long-lived worker keeps no stale task (or its open token parts)
+        task = _TASKS[spec["task_key"]] = spec["factory"]()
+        task.setup()
+    return task.run({k: v for k, v in spec.items() if k not in ("factory", "task_key")})
+
+
+def run_parts(ctx: StageContext, factory: Callable[[], Any], specs: list[dict[str, Any]], *, label: str, work: Path,
+              inline: bool) -> list[PartStats]:
+    """The parts of `specs` not yet committed under `work`, run; returns the stats of all of them."""
+    if inline:
+        return map_small(ctx, factory, specs, label=label, work=work, inline=True)
+    from pipelines.runner import map_tasks
+
+    done = done_parts(work)
+    key = f"{label}:{work}:{ctx.stage_hash}"
+    todo = sorted((s for s in specs if s["part"] not in done), key=lambda s: (-int(s.get("size", 0)), s["part"]))
+    map_tasks(_run_part, [{**s, "factory": factory, "task_key": key} for s in todo], label=label, workers=ctx.workers)
+    wanted = {s["part"] for s in specs}
+    return [p for p in load_part_stats(work) if p.part in wanted]
+
+
+def mapper(ctx: StageContext, inline: bool):
+    """`run_parts` with the signature `pipelines.mixture.select_mixture` calls its rounds with."""
+    def run(factory, specs, *, label: str, work: Path) -> list[PartStats]:
+        return run_parts(ctx, factory, specs, label=label, work=work, inline=inline)
+    return run
+
+
+class RoundTask:
+    """One task of a round (spec["round"]): `vscan` (val split aggregates), `scatter`, `bucket`
+    (the distributed sort), `assemble` (an export file from its pieces)."""
+
+    def __init__(self, work: str, seed: int):
+        self.work, self.seed = storage.location(work), seed
+        self.resources = Resources()
+
+    def setup(self) -> None:
+        pass
+
+    def run(self, spec: dict[str, Any]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        stats = PartStats(part=spec["part"])
+        getattr(self, "_" + spec["round"])(spec, stats)
+        stats.seconds = time.perf_counter() - t0
+        atomic_write_json(self.work / "stats" / f"{spec['part']}.json", stats.to_json())
+        return stats.to_json()
+
+    def _vscan(self, spec: dict[str, Any], stats: PartStats) -> None:
+        rows = storage.read_table(spec["input"], columns=["id", "source", "epoch", "tokens"])
+        counts, hist, gathered = scan_val(rows, self.seed, spec["limit"], spec["hist"], spec["gather"])
+        stats.docs_in = stats.docs_out = rows.num_rows
+        stats.counters.update(counts)
+        storage.commit_bytes(self.work / "hist" / f"{spec['part']}.parquet", table_bytes(hist), durable=False)
+        storage.commit_bytes(self.work / "rows" / f"{spec['part']}.parquet", table_bytes(gathered), durable=False)
+
+    def _scatter(self, spec: dict[str, Any], stats: PartStats) -> None:
+        rows = storage.read_table(spec["input"])
+        order.scatter(rows, self.seed, spec["cuts"], spec["buckets"], self.work / "rows" / f"{spec['part']}.parquet",
+                      self.work / "agg" / f"{spec['part']}.parquet")
+        stats.docs_in = stats.docs_out = rows.num_rows
+
+    def _bucket(self, spec: dict[str, Any], stats: PartStats) -> None:
+        agg = order.bucket_sort(spec["files"], spec["dest"], spec["first_token"], spec["per_shard"],
+                                self.work / "rows" / f"{spec['part']}.parquet")
+        storage.commit_bytes(self.work / "agg" / f"{spec['part']}.parquet", table_bytes(agg), durable=False)
+        stats.docs_in = stats.docs_out = int(pc.sum(agg.column("docs")).as_py() or 0)
+
+    def _assemble(self, spec: dict[str, Any], stats: PartStats) -> None:
+        sf = SplitFile(spec["path"], bytes.fromhex(spec["head"]), spec["pieces"], bytes.fromhex(spec["tail"]))
+        assemble(spec["folder"], spec["pieces_dir"], sf)
+
+
+class RoundFactory:
+    """Picklable: each worker builds its own task."""
+
+    def __init__(self, work: str | Path, seed: int):
+        self.args = (str(work), seed)
+
+    def __call__(self) -> RoundTask:
+        return RoundTask(*self.args)
