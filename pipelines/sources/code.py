@@ -16,15 +16,25 @@ or package metadata that name one (see licenses.py; a vendored package's own LIC
 its files, pip's `six.LICENSE` for `six.py` only). Docs have the natural id `SOURCE/REPO/RELPATH`
 and meta repo, path, language, license (SPDX expression or null), license_source, vendored,
 commit (git HEAD or null), size, lines, max_line_length, avg_line_length, alphanum_fraction (The
-Stack's names). Local paths only.
+Stack's names).
+
+A tree may sit on local disk or under an object store prefix (`s3://bucket/repos/NAME`, through
+`pipelines.storage`): one recursive listing gives its files and sizes, the by-name rules and the
+licence folders are decided from that listing, and the files to read are fetched in concurrent
+batches (`READ_BATCH_FILES` / `READ_BATCH_BYTES`). The records, ids, licences and vendored flags
+are the same as for the same tree on disk (an object store has no symlinks or FIFOs to refuse).
+`tree_stamp` is the key a tree's read part should carry: a hash of every file's size and stamp.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+
+from pipelines import storage
 
 from pipelines.config import ReadConfig, SourceConfig
 from pipelines.sources import licenses
@@ -57,34 +67,45 @@ def language_of(name: str) -> str | None:
     return LANGUAGES.get(os.path.splitext(name)[1].lower())
 
 
+def _commit_of(head: str | None, git_dirs: list[Callable[[str], str | None]]) -> str | None:
+    """HEAD's commit: HEAD itself when detached, else its ref, loose or in packed-refs, from the
+    first git dir that has it (`git_dirs`: readers of a file inside each git dir, None if absent)."""
+    if head is None:
+        return None
+    head = head.strip()
+    if not head.startswith("ref:"):
+        return head or None
+    ref = head[4:].strip()
+    for read in git_dirs:
+        loose = read(ref)
+        if loose is not None:
+            return loose.strip()
+        for line in (read("packed-refs") or "").splitlines():
+            if line.endswith(" " + ref):
+                return line.split(" ", 1)[0]
+    return None  # an unborn branch: no commit yet
+
+
+def _text_or_none(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
+
+
 def git_head(repo: Path) -> str | None:
     """The HEAD commit of a git working tree, read from .git itself (no git binary needed)."""
     git = repo / ".git"
     try:
         if git.is_file():  # worktree or submodule: "gitdir: PATH"
             git = (repo / git.read_text().split(":", 1)[1].strip()).resolve()
-        head = (git / "HEAD").read_text().strip()
     except (OSError, IndexError):
         return None
-    if not head.startswith("ref:"):
-        return head or None
-    ref = head[4:].strip()
     common = git
     if (git / "commondir").is_file():  # a linked worktree keeps refs in the main .git
         common = (git / (git / "commondir").read_text().strip()).resolve()
-    for base in (git, common):
-        try:
-            return (base / ref).read_text().strip()
-        except OSError:
-            pass
-        try:
-            for line in (base / "packed-refs").read_text().splitlines():
-                if line.endswith(" " + ref):
-                    return line.split(" ", 1)[0]
-        except OSError:
-            pass
-    return None  # an unborn branch: no commit yet
-
+    return _commit_of(_text_or_none(git / "HEAD"),
+                      [lambda r, base=base: _text_or_none(base / r) for base in (git, common)])
 
 
 _ASCII_ALNUM = bytes(c for c in range(128) if chr(c).isalnum())
@@ -102,75 +123,211 @@ def _is_license_file(name: str, parts: tuple[str, ...]) -> tuple[bool, str | Non
     return licenses.license_file(name)
 
 
-def _read_small(p: Path) -> bytes:
-    try:
-        if p.is_symlink():  # a link may point out of the tree
-            return b""
-        with open(p, "rb") as f:
-            return f.read(_LICENSE_READ_BYTES)
-    except OSError:
-        return b""
-
-
-class _Licences:
-    """The licence of every folder of one tree, filled in walk order (a folder before its children)."""
+class _LocalTree:
+    """A repository folder on local disk, walked with os.walk."""
 
     def __init__(self, root: Path):
         self.root = root
-        self.folders: dict[Path, tuple[str | None, str | None]] = {}
-        self.modules: dict[Path, dict[str, tuple[str | None, str]]] = {}
+        self.name = root.name
 
-    def add(self, folder: Path, rel: str, filenames: list[str]) -> None:
+    def walk(self) -> Iterator[tuple[str, list[str]]]:
+        """(folder relative to the root, "" for the root; its file names, sorted), a folder before its
+        subfolders, subfolders in sorted order, `.git` skipped."""
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = sorted(d for d in dirnames if d != ".git")
+            rel = Path(dirpath).relative_to(self.root).as_posix()
+            yield ("" if rel == "." else rel), sorted(filenames)
+
+    def special(self, rel: str) -> bool:
+        """A symlink, FIFO, socket or vanished file: never opened (read_code names the drop)."""
+        p = self.root / rel
+        return p.is_symlink() or not p.is_file()
+
+    def refused(self, rel: str) -> str | None:
+        p = self.root / rel
+        if not self.special(rel):
+            return None
+        from pipelines.sources.files import boundary_drop
+
+        refused = boundary_drop(str(p), str(self.root))
+        return refused or ("symlink_inside_tree" if p.is_symlink() else None)  # a link is read where it sits
+
+    def is_file(self, rel: str) -> bool:
+        return (self.root / rel).is_file()
+
+    def size(self, rel: str) -> int:
+        return (self.root / rel).stat().st_size
+
+    def read_small(self, rels: list[str]) -> list[bytes]:
+        """The first MiB of each file (licence texts, package metadata); b"" when unreadable."""
+        out = []
+        for rel in rels:
+            p = self.root / rel
+            try:
+                if p.is_symlink():  # a link may point out of the tree
+                    out.append(b"")
+                    continue
+                with open(p, "rb") as f:
+                    out.append(f.read(_LICENSE_READ_BYTES))
+            except OSError:
+                out.append(b"")
+        return out
+
+    def read(self, rels: list[str]) -> list[bytes | OSError]:
+        return storage.read_many([self.root / r for r in rels])
+
+    def commit(self) -> str | None:
+        return git_head(self.root)
+
+
+class _StoredTree:
+    """A repository under an object store prefix (s3://bucket/repos/NAME): one recursive listing
+    gives every file and its size, files are read in concurrent batches; no symlinks exist there."""
+
+    def __init__(self, url: str, listing: dict[str, int] | None = None):
+        self.root = storage.location(url.rstrip("/"))
+        self.name = self.root.name
+        self.sizes = listing if listing is not None else storage.tree_sizes(self.root)
+
+    def walk(self) -> Iterator[tuple[str, list[str]]]:
+        files: dict[str, list[str]] = {}
+        subdirs: dict[str, set[str]] = {}
+        for rel in self.sizes:
+            folder, name = posixpath.split(rel)
+            if ".git" in folder.split("/"):
+                continue
+            files.setdefault(folder, []).append(name)
+            while folder:
+                parent, base = posixpath.split(folder)
+                subdirs.setdefault(parent, set()).add(base)
+                folder = parent
+
+        def visit(folder: str) -> Iterator[tuple[str, list[str]]]:
+            yield folder, sorted(files.get(folder, ()))
+            for d in sorted(subdirs.get(folder, ())):
+                yield from visit(f"{folder}/{d}" if folder else d)
+
+        yield from visit("")
+
+    def special(self, rel: str) -> bool:
+        return False
+
+    def refused(self, rel: str) -> str | None:
+        return None
+
+    def is_file(self, rel: str) -> bool:
+        return rel in self.sizes
+
+    def size(self, rel: str) -> int:
+        if rel not in self.sizes:
+            raise FileNotFoundError(f"{self.root}/{rel}")
+        return self.sizes[rel]
+
+    def read_small(self, rels: list[str]) -> list[bytes]:
+        got = iter(self.read([r for r in rels if r in self.sizes]))
+        out = []
+        for rel in rels:
+            raw = next(got) if rel in self.sizes else b""
+            out.append(b"" if isinstance(raw, OSError) else raw[:_LICENSE_READ_BYTES])
+        return out
+
+    def read(self, rels: list[str]) -> list[bytes | OSError]:
+        return storage.read_many([self.root / r for r in rels])
+
+    def commit(self) -> str | None:
+        def text(rel: str) -> str | None:
+            return self.read_small([rel])[0].decode("utf-8", "replace") if rel in self.sizes else None
+
+        return _commit_of(text(".git/HEAD"), [lambda r: text(f".git/{r}")])
+
+
+Tree = _LocalTree | _StoredTree
+
+
+def open_tree(path: str) -> tuple[Tree, list[str] | None]:
+    """(the repository, the files to read: None for all of it) of a code source path: a folder, or
+    a file whose folder plays the repository; a local path or an object store URL."""
+    if storage.is_remote(path):
+        loc = storage.location(path.rstrip("/"))
+        listing = storage.tree_sizes(loc)
+        if listing:
+            return _StoredTree(str(loc), listing), None
+        parent = loc.parent  # a single object: its folder's files (one level) for the licence
+        return _StoredTree(str(parent), storage.list_sizes(parent)), [loc.name]
+    root = Path(path)
+    if root.is_dir():
+        return _LocalTree(root), None
+    return _LocalTree(root.parent), [root.name]
+
+
+class _Licences:
+    """The licence of every folder of one tree, filled in walk order (a folder before its children).
+    Folders are tree-relative posix paths, "" for the root."""
+
+    def __init__(self, tree: Tree):
+        self.tree = tree
+        self.folders: dict[str, tuple[str | None, str | None]] = {}
+        self.modules: dict[str, dict[str, tuple[str | None, str]]] = {}
+
+    def add(self, rel: str, filenames: list[str]) -> None:
         texts, metadata, modules = [], [], {}
-        parts = Path(rel).parts
+        parts = tuple(rel.split("/")) if rel else ()
+        wanted: list[tuple[str, str, str | None]] = []  # (what, name, module stem): read in one batch
         for name in filenames:
             is_lic, stem = _is_license_file(name, parts)
             if is_lic and stem is None:
-                texts.append((name, _read_small(folder / name)))
+                wanted.append(("text", name, None))
             elif is_lic and stem != "\0":
-                ids = licenses.detect_text(_read_small(folder / name).decode("utf-8", "replace"))
-                modules[stem] = (" AND ".join(ids[:1]) or None, _join(rel, name))
+                wanted.append(("module", name, stem))
             elif name in licenses.METADATA_FILES:
-                metadata.append((name, _read_small(folder / name)))
-        if folder == self.root and (self.root / "debian" / "copyright").is_file():
-            metadata.append(("debian/copyright", _read_small(self.root / "debian" / "copyright")))  # Debian's DEP-5 file
+                wanted.append(("metadata", name, None))
+        if rel == "" and self.tree.is_file("debian/copyright"):
+            wanted.append(("metadata", "debian/copyright", None))  # Debian's DEP-5 file
+        contents = self.tree.read_small([_join(rel, name) for _what, name, _stem in wanted])
+        for (what, name, stem), raw in zip(wanted, contents):
+            if what == "text":
+                texts.append((name, raw))
+            elif what == "module":
+                ids = licenses.detect_text(raw.decode("utf-8", "replace"))
+                modules[stem] = (" AND ".join(ids[:1]) or None, _join(rel, name))
+            else:
+                metadata.append((name, raw))
         lic, source, evidence = licenses.resolve(texts, metadata)
         # a vendored package (node_modules/X, _vendor/X) has its own licence or an unknown one, never the host's
-        package_root = folder.parent.name.lower() in VENDORED_DIRS and folder != self.root
-        if lic is not None or evidence or folder == self.root or package_root:
+        parent = posixpath.dirname(rel)
+        package_root = rel != "" and posixpath.basename(parent).lower() in VENDORED_DIRS
+        if lic is not None or evidence or rel == "" or package_root:
             sources = ",".join(_join(rel, n) for n in source.split(",")) if source else None
-            self.folders[folder] = (lic, sources)
+            self.folders[rel] = (lic, sources)
         else:
-            self.folders[folder] = self.folders.get(folder.parent, (None, None))
-        self.modules[folder] = modules
+            self.folders[rel] = self.folders.get(parent, (None, None))
+        self.modules[rel] = modules
 
-    def of(self, path: Path) -> tuple[str | None, str | None]:
+    def of(self, rel: str) -> tuple[str | None, str | None]:
         """(licence, the file(s) it comes from) of a file."""
-        mod = self.modules.get(path.parent, {}).get(path.name.split(".")[0])
-        return mod if mod else self.folders.get(path.parent, (None, None))
+        folder, name = posixpath.split(rel)
+        mod = self.modules.get(folder, {}).get(name.split(".")[0])
+        return mod if mod else self.folders.get(folder, (None, None))
 
 
 def _join(rel: str, name: str) -> str:
     return name if rel in ("", ".") else f"{rel}/{name}"
 
 
-def _walk(root: Path, cfg: ReadConfig) -> Iterator[tuple[Path, str | None, tuple[str | None, str | None]]]:
-    """(file, vendored folder name or None, (licence, source)) for every regular file outside .git, sorted."""
-    lic = _Licences(root)
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        folder = Path(dirpath)
-        rel = folder.relative_to(root).as_posix()
-        vendored = vendored_part(Path(rel).parts)
-        filenames.sort()
+def _walk(tree: Tree, cfg: ReadConfig) -> Iterator[tuple[str, str | None, tuple[str | None, str | None]]]:
+    """(file relative to the root, vendored folder name or None, (licence, source)) for every regular
+    file outside .git, sorted."""
+    lic = _Licences(tree)
+    for rel, filenames in tree.walk():
+        vendored = vendored_part(tuple(rel.split("/")) if rel else ())
         if vendored is None or cfg.code_keep_vendored:  # files dropped as vendored need no licence
-            lic.add(folder, rel, filenames)
+            lic.add(rel, filenames)
         for name in filenames:
-            p = folder / name
-            if p.is_symlink() or not p.is_file():  # read_code names the drop; nothing here opens it
-                yield p, vendored, (None, None)
+            f = _join(rel, name)
+            if tree.special(f):  # read_code names the drop; nothing here opens it
+                yield f, vendored, (None, None)
                 continue
-            yield p, vendored, lic.of(p)
+            yield f, vendored, lic.of(f)
 
 
 def stats(raw: bytes, text: str) -> dict[str, Any]:
@@ -208,10 +365,9 @@ def check_code(raw: bytes, cfg: ReadConfig) -> tuple[str | None, str | None, dic
     return text, None, st
 
 
-def _by_name(path: Path, rel_parts: tuple[str, ...], vendored: str | None, lic: str | None,
+def _by_name(name: str, rel_parts: tuple[str, ...], vendored: str | None, lic: str | None,
              cfg: ReadConfig) -> str | None:
     """The drop reason that the path alone decides, or None."""
-    name = path.name
     if vendored is not None and not cfg.code_keep_vendored:
         return "code_vendored"
     if _is_license_file(name, rel_parts[:-1])[0]:
@@ -232,51 +388,100 @@ def _by_name(path: Path, rel_parts: tuple[str, ...], vendored: str | None, lic: 
     return None
 
 
-def _file(path: Path, rel: str, vendored: str | None, lic: str | None,
-          cfg: ReadConfig) -> tuple[str | None, str | None, dict[str, Any]]:
-    """(text, drop reason, stats)."""
-    reason = _by_name(path, Path(rel).parts, vendored, lic, cfg)
+# Files are read in batches of at most this many files / bytes: on an object store one batch is one
+# round of concurrent GETs (a file at a time would be a round trip each).
+READ_BATCH_FILES = 256
+READ_BATCH_BYTES = 32 << 20
+
+
+def _decide(tree: Tree, rel: str, vendored: str | None, lic: str | None,
+            cfg: ReadConfig) -> tuple[str | None, dict[str, Any], int]:
+    """(drop reason, stats, bytes to read: 0 when the file needs no reading) from its path and
+    size alone."""
+    reason = _by_name(posixpath.basename(rel), tuple(rel.split("/")), vendored, lic, cfg)
     if reason is not None:
-        return None, reason, {}
+        return reason, {}, 0
     try:
-        size = path.stat().st_size
-        if size > cfg.code_max_file_bytes:  # before reading: a 100 MB file is never loaded
-            return None, "code_too_large", {"size": size}
-        if size == 0:
-            return None, "empty_file", {"size": 0}
-        raw = path.read_bytes()
+        size = tree.size(rel)
     except OSError:
-        return None, "read_error", {}
-    return check_code(raw, cfg)
+        return "read_error", {}, 0
+    if size > cfg.code_max_file_bytes:  # before reading: a 100 MB file is never loaded
+        return "code_too_large", {"size": size}, 0
+    if size == 0:
+        return "empty_file", {"size": 0}, 0
+    return None, {}, size
 
 
 def read_code(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
-    from pipelines.sources.files import boundary_drop
-
-    root = Path(path)
-    if root.is_dir():
-        repo, files = root, _walk(root, cfg)
+    tree, only = open_tree(path)
+    if only is None:
+        files = _walk(tree, cfg)
     else:  # a glob matched a single file: its directory plays the repository
-        repo = root.parent
-        lic = _Licences(repo)
-        lic.add(repo, "", sorted(os.listdir(repo)))
-        files = iter([(root, None, lic.of(root))])
-    commit = git_head(repo)
+        lic = _Licences(tree)
+        lic.add("", tree_names(tree))
+        files = iter([(name, None, lic.of(name)) for name in only])
+    commit = tree.commit()
     any_file = False
-    for p, vendored, (lic, lic_source) in files:
+    batch: list[tuple[str, dict[str, Any], str | None, dict[str, Any], bool]] = []
+    batch_bytes = 0
+
+    def flush() -> Iterator[Record]:
+        wanted = [rel for rel, _m, _r, _s, read in batch if read]
+        contents = iter(tree.read(wanted))
+        for rel, meta, reason, st, read in batch:
+            rid = f"{src.name}/{tree.name}/{rel}"
+            if meta is None:  # refused before anything was decided
+                yield Drop(reason, id=rid, meta={"repo": tree.name, "path": rel})
+                continue
+            text = None
+            if read:
+                raw = next(contents)
+                if isinstance(raw, OSError):
+                    reason, st = "read_error", {}
+                else:
+                    text, reason, st = check_code(raw, cfg)
+            meta = {**meta, **st}
+            yield Drop(reason, id=rid, meta=meta) if reason is not None else Doc(text=text, id=rid, meta=meta)
+        batch.clear()
+
+    for rel, vendored, (lic, lic_source) in files:
         any_file = True
-        rel = p.relative_to(repo).as_posix()
-        rid = f"{src.name}/{repo.name}/{rel}"
-        refused = boundary_drop(str(p), str(repo)) if p.is_symlink() or not p.is_file() else None
-        if refused or p.is_symlink():  # a link inside the tree is read where it sits, not twice
-            yield Drop(refused or "symlink_inside_tree", id=rid, meta={"repo": repo.name, "path": rel})
-            continue
-        text, reason, st = _file(p, rel, vendored, lic, cfg)
-        meta = {"repo": repo.name, "path": rel, "language": language_of(p.name), "license": lic,
-                "license_source": lic_source, "vendored": vendored is not None, "commit": commit, **st}
-        if reason is not None:
-            yield Drop(reason, id=rid, meta=meta)
+        refused = tree.refused(rel)
+        if refused:
+            batch.append((rel, None, refused, {}, False))
         else:
-            yield Doc(text=text, id=rid, meta=meta)
+            reason, st, nbytes = _decide(tree, rel, vendored, lic, cfg)
+            meta = {"repo": tree.name, "path": rel, "language": language_of(posixpath.basename(rel)), "license": lic,
+                    "license_source": lic_source, "vendored": vendored is not None, "commit": commit}
+            batch.append((rel, meta, reason, st, nbytes > 0))
+            batch_bytes += nbytes
+        if len(batch) >= READ_BATCH_FILES or batch_bytes >= READ_BATCH_BYTES:
+            yield from flush()
+            batch_bytes = 0
+    yield from flush()
     if not any_file:
         yield Drop("empty_repo")
+
+
+def tree_names(tree: Tree) -> list[str]:
+    """The names of the files in a tree's root folder."""
+    if isinstance(tree, _LocalTree):
+        return sorted(os.listdir(tree.root))
+    return sorted(n for n in tree.sizes if "/" not in n)
+
+
+def tree_stamp(path: str) -> dict[str, Any] | None:
+    """{"size", "stamp"} of a code tree for the read stage's part (pipelines/partition.py): the
+    tree's total bytes and a hash of every file's (path, size, mtime or ETag), `.git` included (a
+    new commit is a new `commit` in every file's meta), from one listing (one recursive listing on
+    an object store). A folder's own mtime changes only when its direct entries do, so an edit deep
+    in a tree would leave a part keyed by it stale. None when `path` is not a folder."""
+    import hashlib
+    import json
+
+    listing = storage.tree_listing(path)
+    if not listing:
+        return None
+    files = sorted((rel, info["size"], info["stamp"]) for rel, info in listing.items())
+    return {"size": sum(f[1] for f in files),
+            "stamp": hashlib.sha256(json.dumps(files).encode()).hexdigest()[:16]}
