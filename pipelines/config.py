@@ -204,10 +204,6 @@ def parse_config(data: Any, base_dir: Path | None = None, check_paths: bool = Tr
     for key in PATH_FIELDS:
         _map_paths(cfg, key, lambda p: resolve_path(p, None))  # `~` only: the rest stays as written
     cfg.output = resolve_path(cfg.output, base_dir)
-    if "://" in cfg.output and cfg.shards.enabled and cfg.shards.exports:
-        # The exports concatenate shards into one big file whose header is patched at the end.
-        raise ConfigError(f"shards.exports: {', '.join(cfg.shards.exports)} need a local `output` (it is "
-                          f"{cfg.output}): export on a machine holding a copy of the shards")
     if check_paths:
         for i, src in enumerate(cfg.sources):
             for j, pattern in enumerate(src.paths):

@@ -81,12 +81,12 @@ GATHER_SCHEMA = pa.schema([("source", pa.string()), ("key", pa.uint64()), ("id",
                            ("tokens", pa.int64())])
 
 
-def scan_val(rows: pa.Table, seed: int, limit: int, hist: dict[str, list[int]] | None,
+def scan_val(rows: pa.Table, seed: int, limit: int, hist: dict[str, list[int]],
              gather: dict[str, list[int]]) -> tuple[dict[str, int], pa.Table, pa.Table]:
     """Worker side, over selection rows (`id`, `source`, `epoch`, `tokens`): per source the
     documents (epoch-0 rows: every selected document has one), tokens (repeats included) and both
-    below `limit`; a histogram (documents, tokens) over each `hist` range (None: every source over
-    the top `HIST_BITS` bits); the rows whose key falls in each `gather` range [lo, shift, bits]."""
+    below `limit`; a histogram (documents, tokens) over each source's `hist` range [lo, shift,
+    bits] (key "*": every source's); the rows whose key falls in each `gather` range."""
     counts: dict[str, int] = {}
     hists, rows_out = [], []
     src = rows.column("source")
@@ -98,8 +98,9 @@ def scan_val(rows: pa.Table, seed: int, limit: int, hist: dict[str, list[int]] |
         below = keys < np.uint64(limit)
         counts.update({f"docs:{s}": int(first.sum()), f"tokens:{s}": int(tokens.sum()),
                        f"docs_below:{s}": int((first & below).sum()), f"tokens_below:{s}": int(tokens[below].sum())})
-        rng = Range(0, KEY_BITS - HIST_BITS, HIST_BITS) if hist is None else (Range(*hist[s]) if s in hist else None)
-        if rng is not None:
+        spec = hist.get(s, hist.get("*"))
+        if spec is not None:
+            rng = Range(*spec)
             m = rng.mask(keys)
             b = rng.buckets(keys[m])
             n = 1 << rng.bits
@@ -166,15 +167,15 @@ def _place(f: _Find, rows: pa.Table) -> None:
     f.found = (d, [f.rng.lo + (1 << (f.rng.shift + f.rng.bits)), None], t)
 
 
-Scan = Callable[[dict[str, list[int]] | None, dict[str, list[int]]], tuple[dict[str, int], pa.Table, pa.Table]]
+Scan = Callable[[dict[str, list[int]], dict[str, list[int]]], tuple[dict[str, int], pa.Table, pa.Table]]
 
 
 def _find_all(scan: Scan, finds: dict[str, _Find], hist: pa.Table, bits: int, gather_limit: int) -> None:
     """Run every search to its document: one scan per refinement or gather step, all sources at once."""
     state = {s: _narrow(f, *_summed(hist, s, f.rng), bits, gather_limit) for s, f in finds.items()}
     while any(v != "done" for v in state.values()):
-        hist_ranges = {s: [f.rng.lo, f.rng.shift, f.rng.bits] for s, f in finds.items() if state[s] == "refine"}
-        gather = {s: [f.rng.lo, f.rng.shift, f.rng.bits] for s, f in finds.items() if state[s] == "gather"}
+        hist_ranges = {s: f.rng.spec(0)[1:] for s, f in finds.items() if state[s] == "refine"}
+        gather = {s: f.rng.spec(0)[1:] for s, f in finds.items() if state[s] == "gather"}
         _, h, rows = scan(hist_ranges, gather)
         for s in gather:
             _place(finds[s], rows.filter(pc.equal(rows.column("source"), s)))
@@ -196,14 +197,14 @@ def decide_val(scan: Scan, fraction: float, min_documents: int, min_tokens: int,
                gather_limit: int = GATHER_LIMIT) -> tuple[dict[str, list], dict[str, dict[str, Any]], dict[str, int]]:
     """`val_split` from scans: (cut per source, stats per source, documents per source). `scan(hist,
     gather)` runs `scan_val` over every selection file and sums what it returns (counts added, the
-    histograms and rows concatenated); the first call, (None, {}), gives the counts and top-level
-    histograms. A source with no val has no cut."""
-    counts, hist, _ = scan(None, {})
+    histograms and rows concatenated); the first call, ({"*": top range}, {}), gives the counts and
+    top-level histograms. A source with no val has no cut."""
+    top = Range(0, KEY_BITS - bits, bits)
+    counts, hist, _ = scan({"*": top.spec(0)[1:]}, {})
     sources = sorted(k.split(":", 1)[1] for k in counts if k.startswith("docs:"))
     documents = {s: counts[f"docs:{s}"] for s in sources}
     if fraction <= 0 or not sources:
         return {}, {}, documents
-    top = Range(0, KEY_BITS - bits, bits)
     by_hash = {s: counts[f"docs_below:{s}"] for s in sources}
     # the token floor: where the running tokens reach it, when the hash's documents fall short
     finds = {s: _Find("tokens", min_tokens - 1, top) for s in sources

@@ -52,7 +52,7 @@ from shards.export import Exports, finish_exports, split_files, write_shard_expo
 from shards.format import MANIFEST, Manifest, ShardInfo, sha256_file, shard_schema, token_dtype, tokens_array, write_shard
 from shards.order import DEST_SCHEMA, SPLITS, dest_offsets, shard_rows, summed
 from shards.plan import RoundFactory, mapper
-from shards.split import GATHER_SCHEMA, HIST_BITS as VAL_HIST_BITS, MAX_FLOOR_SHARE, VHIST_SCHEMA, decide_val, hash_limit, short_warnings
+from shards.split import GATHER_SCHEMA, MAX_FLOOR_SHARE, VHIST_SCHEMA, decide_val, hash_limit, short_warnings
 from tokenizer.stage import tokenizer_path
 from tokenizer.train import describe, load_tokenizer
 
@@ -350,13 +350,12 @@ class ShardStage(Stage):
                         label="shards val split", work=work)
             counts = merge_parts(parts).counters
             sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-            n = 1 << (VAL_HIST_BITS if hist is None else 0)
             rows = []
             for f in sel_files:
                 h = storage.read_table(work / "hist" / f"{f.stem}.parquet")
                 for s in pc.unique(h.column("source")).to_pylist():
                     t = h.filter(pc.equal(h.column("source"), s))
-                    size = n if hist is None else 1 << hist[s][2]
+                    size = 1 << hist.get(s, hist.get("*"))[2]
                     d, tk = sums.setdefault(s, (np.zeros(size, np.int64), np.zeros(size, np.int64)))
                     np.add.at(d, t.column("bucket").to_numpy(), t.column("docs").to_numpy())
                     np.add.at(tk, t.column("bucket").to_numpy(), t.column("tokens").to_numpy())

@@ -11,6 +11,7 @@ import glob
 import os
 import pickle
 import random
+import shutil
 import struct
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 import torch
 
 from shards.config import ShardsConfig
-from shards.export import export_nanogpt, piece_offsets, shard_flat, write_exports, write_piece
+from shards.export import Exports, assemble, shard_flat, split_files, write_exports, write_shard_exports
 from shards.format import (Manifest, ShardInfo, open_shard, sha256_file, shard_schema, token_dtype, tokens_array,
                            write_shard)
 from tests.shards.corpus import GENERATORS
@@ -122,19 +123,45 @@ def test_nanogpt_train_and_sample_read_the_export(u16):
     assert len(web) >= 5 and all(decode(ids) == tok.decode(ids, skip_special_tokens=False) for ids in web)
 
 
-def test_nanogpt_pieces_in_any_order_give_the_same_file(u16, tmp_path):
-    """Each shard's piece has its own offset: written in reverse order (as parallel workers might),
-    the split file is byte-identical."""
+def test_pieces_in_any_order_give_the_same_files(u16, tmp_path):
+    """Each shard's pieces are written by the task that writes the shard, knowing only its first
+    token and document in the split: written in reverse order (as parallel workers might), the
+    assembled split files are byte-identical to a folder's export."""
     folder, m, _ = u16
-    whole = export_nanogpt(folder, m, "train").read_bytes()
+    kinds = ["nanogpt", "megatron"]
+    write_exports(folder, m, kinds)
+    ex = Exports.plan(kinds, m.dtype, m.vocab_size, m.eot_id)
     infos = m.files("train")
-    offsets = piece_offsets(infos, 2)
-    out = tmp_path / "train.bin"
-    with open(out, "wb") as f:
-        f.truncate(int(offsets[-1]))
-    for info, off in reversed(list(zip(infos, offsets))):
-        write_piece(out, int(off), shard_flat(folder, info)[0])
-    assert len(infos) == 2 and out.read_bytes() == whole
+    firsts = np.cumsum([0] + [s.tokens for s in infos]), np.cumsum([0] + [s.documents for s in infos])
+    for k in reversed(range(len(infos))):
+        flat, offsets = shard_flat(folder, infos[k])
+        write_shard_exports(ex, tmp_path, tmp_path / "pieces", infos[k], k, flat, np.diff(offsets),
+                            int(firsts[0][k]), int(firsts[1][k]))
+    files = split_files(ex, {"train": (len(infos), int(firsts[1][-1]))})
+    assert [f.path for f in files] == ["export/train.bin", "export/train_text_document.bin", "export/train_text_document.idx"]
+    for sf in files:
+        assemble(tmp_path, tmp_path / "pieces", sf)
+        assert (tmp_path / sf.path).read_bytes() == (folder / sf.path).read_bytes(), sf.path
+    assert len(infos) == 2
+
+
+def test_exports_on_an_object_store_are_byte_identical(u16, tmp_path):
+    """The same export written into s3:// (an S3 server on 127.0.0.1) and into a local folder."""
+    from pipelines import storage
+    from tests.s3server import s3_server
+
+    folder, m, _ = u16
+    kinds = ["nanogpt", "llmc", "megatron"]
+    local = tmp_path / "local"
+    shutil.copytree(folder, local, ignore=shutil.ignore_patterns("export"))
+    with s3_server() as _:
+        remote = storage.location("s3://grist-test/u16")
+        for p in sorted(local.iterdir()):
+            storage.commit_bytes(remote / p.name, p.read_bytes())
+        assert write_exports(remote, m, kinds) == write_exports(local, m, kinds)
+        got = {k: (remote / k).read_bytes() for k in storage.tree_sizes(remote) if k.startswith("export/")}
+    want = {str(p.relative_to(local)): p.read_bytes() for p in sorted((local / "export").rglob("*")) if p.is_file()}
+    assert len(want) == 10 and got == want  # train/val .bin, meta.pkl, 3 llm.c files, 2 x megatron .bin/.idx
 
 
 def test_nanogpt_refuses_uint32_in_one_line(u32):
