@@ -210,3 +210,31 @@ _CP932_AS_JIS = str.maketrans("\uff0d\uff5e\u2225\uffe0\uffe1\uffe2", "\u2212\u3
 def cjk_norm(text: str) -> str:
     """Whitespace collapsed and cp932's variants mapped to JIS ones, to compare decoded CJK text."""
     return re.sub(r"\s+", " ", text.translate(_CP932_AS_JIS)).strip()
+
+
+def multistream(xml: bytes, pages_per_stream: int, compress=None) -> bytes:
+    """A dump re-compressed as Wikimedia writes its multistream dumps: the head (`<siteinfo>`) as one
+    stream, then `pages_per_stream` pages a stream, then the closing tag as the last one
+    (`compress`: bz2.compress by default, or gzip.compress for one member a group)."""
+    compress = compress or bz2.compress
+    starts = [xml.rfind(b"\n", 0, m.start()) + 1 for m in re.finditer(rb"<page>", xml)]
+    end = xml.rfind(b"</page>") + len(b"</page>\n")
+    cuts = [0] + starts[::pages_per_stream] + [end, len(xml)]
+    return b"".join(compress(xml[a:b]) for a, b in zip(cuts, cuts[1:]) if b > a)
+
+
+def read_in_pieces(reader, path: str, src, cfg, step: int) -> tuple[list, list[str], int]:
+    """(records of the pieces [0, step), [step, 2*step), ... of a file, read one after the other;
+    the pieces' Note counters; how many pieces held a record)."""
+    import os
+
+    size = os.path.getsize(path)
+    cuts = list(range(0, size, step)) + [size]
+    records, notes, holding = [], [], 0
+    for a, b in zip(cuts, cuts[1:]):
+        got = list(reader(path, src, cfg, byte_range=(a, b)))
+        notes += [r.counter for r in got if type(r).__name__ == "Note"]
+        own = [r for r in got if type(r).__name__ != "Note"]
+        holding += bool(own)
+        records += own
+    return records, notes, holding

@@ -1,0 +1,161 @@
+"""Pieces of large WARCs and dumps (pipelines/sources/pieces.py) read exactly what the whole file
+reads, on the real-data set (`make real`): every real WARC/ARC file, and gensim's real Wikipedia
+dumps as shipped (one bz2 stream: read whole, and said so), re-compressed as Wikimedia's multistream
+dumps are (bz2, and gzip one member a group of pages) and uncompressed. Same documents (text, meta),
+same drops and reasons, in the same order, whatever the cuts; damaged files included
+(tests/reliability/test_record_recovery.py's)."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import os
+
+import pytest
+
+from data.real.realset import ensure_built, warcs, wiki_dumps
+from pipelines.config import ReadConfig, SourceConfig
+from pipelines.sources.base import Doc
+from pipelines.sources.encyclopedia import read_encyclopedia
+from pipelines.sources.web import read_web
+from tests.sources.fixtures import MW_NS, multistream, read_in_pieces, wiki_page
+
+WEB = SourceConfig(name="web", kind="web", paths=["x"])
+WIKI = SourceConfig(name="wiki", kind="encyclopedia", paths=["x"])
+CFG = ReadConfig()
+ENWIKI = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+
+
+def key(rec, offsets: bool = True) -> tuple:
+    """A record as a comparable value. A piece of a compressed file counts a damaged record's
+    `offset` from its first member (`from_offset`): left out there."""
+    meta = {k: v for k, v in rec.meta.items() if offsets or k not in ("offset", "from_offset", "error")}
+    body = rec.text if isinstance(rec, Doc) else rec.reason
+    return type(rec).__name__, body, json.dumps(meta, sort_keys=True, default=str)
+
+
+@pytest.fixture(scope="module")
+def real():
+    ensure_built()
+    return {r["file"]: r["path"] for r in warcs() + wiki_dumps()}
+
+
+@pytest.fixture(scope="module")
+def dumps(real, tmp_path_factory) -> dict[str, str]:
+    """The real enwiki dump as shipped (one bz2 stream), as a multistream bz2 (10 pages a stream), as
+    gzip members (10 pages each) and uncompressed."""
+    d = tmp_path_factory.mktemp("dumps")
+    xml = bz2.decompress(open(real[ENWIKI], "rb").read())
+    out = {"shipped": real[ENWIKI]}
+    for name, data in (("multistream.xml.bz2", multistream(xml, 10)),
+                       ("members.xml.gz", multistream(xml, 10, gzip.compress)), ("plain.xml", xml)):
+        (d / name).write_bytes(data)
+        out[name] = str(d / name)
+    return out
+
+
+def test_every_real_warc_reads_the_same_in_pieces(real):
+    """1 kB pieces: every real WARC/ARC of the set (the 787 kB iana capture: 787 pieces, 48 of them
+    hold its 48 pages); the files that are one gzip stream are read whole by their first piece."""
+    single = set()
+    for name, path in sorted(real.items()):
+        if not name.startswith(("pywb-", "warcio-")):
+            continue
+        whole = [key(r) for r in read_web(path, WEB, CFG)]
+        pieces, notes, holding = read_in_pieces(read_web, path, WEB, CFG, 1000)
+        assert [key(r) for r in pieces] == whole, name
+        if notes:
+            single.add(name)
+        if name == "pywb-iana.warc.gz":
+            assert holding == 48 and len(whole) == 48
+    assert single == {"pywb-example-bad.warc.gz.bad", "warcio-example-bad.warc.gz.bad",
+                      "warcio-example-bad-non-chunked.warc.gz", "pywb-httpbin-resource.warc.gz"}  # (one record)
+
+
+def test_an_uncompressed_real_warc_reads_the_same_in_pieces(real, tmp_path):
+    """The iana capture decompressed (2.3 MB, 343 records) in 100 kB pieces."""
+    path = tmp_path / "iana.warc"
+    path.write_bytes(gzip.decompress(open(real["pywb-iana.warc.gz"], "rb").read()))
+    whole = [key(r) for r in read_web(str(path), WEB, CFG)]
+    pieces, notes, holding = read_in_pieces(read_web, str(path), WEB, CFG, 100_000)
+    assert [key(r) for r in pieces] == whole and not notes and holding > 10
+
+
+@pytest.mark.parametrize("form, step, min_holding", [
+    ("multistream.xml.bz2", 64 << 10, 10), ("members.xml.gz", 64 << 10, 10), ("plain.xml", 256 << 10, 20),
+])
+def test_a_real_dump_reads_the_same_in_pieces(dumps, form, step, min_holding):
+    whole = list(read_encyclopedia(dumps[form], WIKI, CFG))
+    pieces, notes, holding = read_in_pieces(read_encyclopedia, dumps[form], WIKI, CFG, step)
+    offsets = form == "plain.xml"  # (a compressed piece counts offsets from its first stream)
+    assert [key(r, offsets) for r in pieces] == [key(r, offsets) for r in whole]
+    assert not notes and holding >= min_holding
+    assert sum(isinstance(r, Doc) for r in whole) == 106  # the real set's article count for this dump
+    shipped = [key(r, offsets) for r in read_encyclopedia(dumps["shipped"], WIKI, CFG)]
+    assert [key(r, offsets) for r in whole] == shipped  # the same pages as the dump as shipped
+
+
+def test_a_single_stream_dump_is_read_whole_by_its_first_piece(dumps):
+    whole = [key(r) for r in read_encyclopedia(dumps["shipped"], WIKI, CFG)]
+    pieces, notes, holding = read_in_pieces(read_encyclopedia, dumps["shipped"], WIKI, CFG, 256 << 10)
+    assert [key(r) for r in pieces] == whole
+    assert notes == ["unsplit_single_bz2_stream"] and holding == 1
+
+
+def test_a_transcoded_dump_is_read_whole_by_its_first_piece(real, tmp_path):
+    """gensim's bgwiki dump is UTF-16: its byte offsets are not the UTF-8 stream's."""
+    path = tmp_path / "bg.xml"
+    path.write_bytes(bz2.decompress(open(real["bgwiki-latest-pages-articles-shortened.xml.bz2"], "rb").read()))
+    whole = [key(r) for r in read_encyclopedia(str(path), WIKI, CFG)]
+    pieces, notes, _ = read_in_pieces(read_encyclopedia, str(path), WIKI, CFG, 100_000)
+    assert [key(r) for r in pieces] == whole and notes == ["unsplit_transcoded_xml"]
+
+
+def test_damaged_files_read_the_same_in_pieces(tmp_path):
+    """Damaged pages and records (the recovery tests' files) are dropped alike, whatever the cuts."""
+    from tests.reliability.test_record_recovery import HEADER_CASES, _dump, _flip, _warc_records, _write
+
+    checked = 0
+    for compress in (None, "bz2"):
+        path, _ = _dump(tmp_path / ("d.xml.bz2" if compress else "d.xml"), {3: "unclosed", 5: "broken_start",
+                                                                             6: "nul"}, compress)
+        whole = [key(r, not compress) for r in read_encyclopedia(str(path), WIKI, CFG)]
+        for step in (97, 1500):
+            pieces, _, _ = read_in_pieces(read_encyclopedia, str(path), WIKI, CFG, step)
+            assert [key(r, not compress) for r in pieces] == whole
+            checked += 1
+    for broken, _ in HEADER_CASES:
+        for gz in (True, False):
+            path = _write(tmp_path / ("d.warc.gz" if gz else "d.warc"), _warc_records(broken), gz)
+            whole = [key(r, not gz) for r in read_web(str(path), WEB, CFG)]
+            pieces, _, _ = read_in_pieces(read_web, str(path), WEB, CFG, 500)
+            assert [key(r, not gz) for r in pieces] == whole, (broken, gz)
+            checked += 1
+    members = [gzip.compress(r) for r in _warc_records("length_long")]
+    members[4] = _flip(members[4])  # a corrupt member: its record is dropped as corrupt_gzip
+    path = tmp_path / "corrupt.warc.gz"
+    path.write_bytes(b"".join(members))
+    whole = list(read_web(str(path), WEB, CFG))
+    pieces, _, _ = read_in_pieces(read_web, str(path), WEB, CFG, 500)
+    assert [key(r, False) for r in pieces] == [key(r, False) for r in whole]
+    assert "corrupt_gzip" in [getattr(r, "reason", None) for r in pieces]
+    assert checked == 4 + 2 * len(HEADER_CASES)
+
+
+def test_a_page_without_ns_takes_its_namespace_from_the_siteinfo(tmp_path):
+    """Export schema < 0.5 has no <ns>: the title's prefix, looked up in <siteinfo>, says it; a
+    piece reads the siteinfo from the file's head, so it drops the talk page as the whole file does."""
+    head = (f'<mediawiki xmlns="{MW_NS}" version="0.4">\n<siteinfo>\n<namespaces>\n'
+            '<namespace key="0" />\n<namespace key="1">Talk</namespace>\n<namespace key="4">Wikipedia</namespace>\n'
+            '</namespaces>\n</siteinfo>\n')
+    pages = [wiki_page(f"Talk:Article {i}" if i % 2 else f"Article {i}", f"Text of article {i}. " * 40, i)
+             for i in range(8)]
+    pages = [p.replace("<ns>0</ns>", "") for p in pages]
+    path = tmp_path / "old.xml"
+    path.write_text(head + "".join(pages) + "</mediawiki>\n")
+    whole = list(read_encyclopedia(str(path), WIKI, CFG))
+    assert [getattr(r, "reason", "doc") for r in whole] == ["doc", "non_article_namespace"] * 4
+    assert whole[1].meta["ns"] == "1"
+    pieces, _, holding = read_in_pieces(read_encyclopedia, str(path), WIKI, CFG, os.path.getsize(path) // 5)
+    assert [key(r) for r in pieces] == [key(r) for r in whole] and holding > 2
