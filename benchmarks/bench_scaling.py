@@ -11,7 +11,9 @@ the later stages the 1x corpus (its own scaling: benchmarks/bench_peers_dedup.py
 Each run is a child process with its own local Ray (2 CPUs): the driver's peak RSS is polled per
 stage (the driver process only: what it holds of the corpus), the workers' as the largest Ray
 worker process and all of them together. The driver's figure must not grow with the input; the
-workers' is bounded by a part. A run with 1 worker at `--one-worker-scale` gives 1 vs 2 workers
+workers' is bounded by a part. A stage's peak includes what the stages before it left in the
+process (Python keeps freed memory), so each stage's rise over the RSS it started with is printed
+beside it: that is what the stage itself holds. A run with 1 worker at `--one-worker-scale` gives 1 vs 2 workers
 (seconds and memory), and its outputs are compared byte for byte with the 2-worker run.
 The machine is shared: the seconds move from run to run, the memory much less.
 """
@@ -62,6 +64,7 @@ class Probe:
         self.psutil, self.me, self.every = psutil, psutil.Process(), every
         self.stage = "start"
         self.driver: dict[str, int] = {}
+        self.at_start: dict[str, int] = {}  # the driver's RSS when the stage began: peak - this = the stage's own rise
         self.peak_worker = self.peak_workers = 0
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
@@ -113,6 +116,7 @@ def child(data: Path, out: Path, workers: int, dedup: bool) -> None:
     original = run_mod.Pipeline._run_stage
     with Probe() as probe:
         def traced(self, stage, *a, **k):  # the probe files the driver's RSS under the running stage
+            probe.at_start[stage.name] = probe.me.memory_info().rss
             probe.stage = stage.name
             try:
                 return original(self, stage, *a, **k)
@@ -129,6 +133,7 @@ def child(data: Path, out: Path, workers: int, dedup: bool) -> None:
         "documents": report["accounting"]["documents"],
         "stage_seconds": {s["name"]: round(s["seconds"], 1) for s in report["stages"]},
         "driver_mib": {k: round(v / MiB) for k, v in probe.driver.items()},
+        "driver_rise_mib": {k: round((probe.driver.get(k, v) - v) / MiB) for k, v in probe.at_start.items()},
         "driver_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "worker_mib": round(probe.peak_worker / MiB), "workers_mib": round(probe.peak_workers / MiB)}))
 
@@ -178,9 +183,9 @@ def main() -> None:
     print(f"\ninput: {', '.join(f'{s}x = {sizes[s] / 1e6:.1f} MB' for s in sizes)} (data/sample copies, compressed); "
           f"dedup {'on' if args.dedup else 'off'}; mixture.target_tokens null")
     print(f"{'run':<8}{'records':>9}{'docs':>8}{'seconds':>9}{'driver MiB':>11}{'worker MiB':>11}{'all workers':>12}  "
-          f"driver peak MiB by stage")
+          f"driver peak MiB by stage (+ its rise over the RSS the stage started with)")
     for r in rows:
-        per = " ".join(f"{k}={r['driver_mib'].get(k, 0)}" for k in stages)
+        per = " ".join(f"{k}={r['driver_mib'].get(k, 0)}(+{r['driver_rise_mib'].get(k, 0)})" for k in stages)
         print(f"{r['scale']:>3}x {r['workers']}w {r['records']:>9,}{r['documents']:>8,}{r['seconds']:>9.1f}"
               f"{max(r['driver_mib'].values()):>11}{r['worker_mib']:>11}{r['workers_mib']:>12}  {per}")
     two = [r for r in rows if r["workers"] == 2]

@@ -1,30 +1,37 @@
 """The shards stage: tokenize, correct the mixture with exact token counts, write shards on workers.
 
-1. Every document of a source with weight > 0 is tokenized once, one part task per documents part
-   (tokenizer loaded once per actor): `tokens/PART.arrow` and its catalog `catalog/PART.parquet`
-   (id, source, tokens per document).
-2. On the driver, from the catalogs only (never a token or a text): the exact token counts replace
-   the mixture stage's estimate and the mixture is planned and selected again
-   (`pipelines.mixture.plan_and_select`).
-3. Documents are split train/val per source by a hash of (seed, id) with per-source floors
-   (`shards.split`), so every source has validation documents and a document and its repeats stay
-   on one side. Each split is ordered by `doc_key(seed, id, epoch)`, then source, then id (this
-   shuffles sources and epochs together; Arrow's sort, UTF-8 byte order = code point order) and cut
-   into shards of about `tokens_per_shard` tokens: a document belongs to the shard its first token
-   falls in. A shard is a range of that order; nothing depends on the worker count.
-   The train shards hold the mixture's repeats, so one pass over them is the planned mix; the
-   manifest records the planned epochs per source and the validation split per source.
-4. Workers write the shards: runs of consecutive shards (`plan/GROUP.parquet`: shard, token part,
-   row) are part tasks; each gathers its documents' tokens from the memory-mapped token parts with
-   numpy fancy indexing, writes each shard (sha256 and size computed while writing) into the
-   staging folder and commits small per-shard records. The driver merges them into
-   `manifest.json`, writes the exports, and the staging folder is renamed into place as a whole.
-   A rerun after a kill keeps the groups already committed (their names are their shard ranges).
-   A selection of at most `INLINE_TOKENS` tokens is written by the same task on the driver:
-   starting actors would cost more than the work (memory stays bounded by one shard).
+Every global step is map -> small aggregate -> decide on the driver -> map; the driver never holds
+a row per document (the measured figures: benchmarks/bench_scaling.py).
 
-What the driver still holds is per-document metadata (id, source, token count, key) for the plan,
-the val split and the order; never a token or a text.
+1. `tokenize` (one part task per documents part, tokenizer loaded once per worker):
+   `tokens/PART.arrow` and its catalog `catalog/PART.parquet` (id, source, tokens per document).
+2. The mixture again, with exact counts (`pipelines.mixture.select_mixture` over the catalogs, as
+   the mixture stage does over estimates): per-part counts and key histograms, the driver places
+   each partial epoch's cut, workers write `mix/selection/PART.parquet` (id, source, epoch, tokens,
+   and where the tokens are: token part, first token in it). Row for row `plan_and_select`'s.
+3. The train/val split per source (`shards.split.decide_val`): `vscan` tasks return counts and
+   histograms of the split's hash; the driver turns them into one cut per source (a gathered
+   bucket only where a floor ends), workers apply it. `val_split`'s split.
+4. The canonical order (key = `doc_key(seed, id, epoch)`, then source, then id; per split) and
+   the shard cuts, a distributed sort (`shards.order`): `scatter` by split and key range (B = a few
+   key ranges per worker, one file per task), the driver sums each range's tokens into its first
+   token, `bucket` tasks sort their range and cut it into shards (a document belongs to the shard
+   its first token falls in), returning tokens and documents per shard. So every shard's size,
+   first token and first document are known, and checked against int32 offsets, before any is
+   written. Nothing depends on B or the worker count.
+5. Writers (groups of consecutive shards) read their shards' rows, gather the tokens from the token
+   parts by offset, write each shard into the staging folder (sha256 and size computed while
+   writing) and its export pieces (shards/export.py), and commit small per-shard records;
+   `assemble` tasks stream the split-wide export files together, through the storage layer (local
+   or object store alike). The driver merges the records into `manifest.json`; the staging folder
+   is published as a whole. The train shards hold the mixture's repeats, so one pass over them is
+   the planned mix; the manifest records the planned epochs and the val split per source.
+
+Each round's tasks commit a marker after their outputs, in folders named by the decisions they
+apply, so a rerun after a kill redoes only what is missing and writes the same bytes. When the
+selection is bounded by `INLINE_TOKENS` (tokenized tokens x the epochs cap), every round after
+tokenizing runs here on the driver, one task after the other: starting workers would cost more
+than the work (memory stays bounded by that bound).
 """
 
 from __future__ import annotations
