@@ -98,3 +98,51 @@ def test_a_file_rewritten_in_place_is_read_again(tmp_path, ray_local):
     run_config(cfg)
     texts = read_dir(tmp_path / "out" / "documents").column("text").to_pylist()
     assert len(texts) == 5 and all(t.startswith("document b") for t in texts)
+
+
+def _records(out) -> tuple[list, list]:
+    """(documents, drops) of a run as sorted (text or reason, meta) pairs: ids left out (a piece's
+    ids carry its range's start)."""
+    docs, dropped = read_dir(out / "documents"), read_dir(out / "dropped")
+    return (sorted(zip(docs.column("text").to_pylist(), docs.column("meta").to_pylist())),
+            sorted(zip(dropped.column("reason").to_pylist(), dropped.column("meta").to_pylist())))
+
+
+def test_real_warcs_and_dumps_split_into_parts_read_as_whole(tmp_path, ray_local):
+    """The real iana capture (787 kB .warc.gz, a gzip member a record), gensim's real enwiki dump as
+    shipped (1.7 MB, one bz2 stream) and re-compressed as a multistream dump (10 pages a stream):
+    with part_mb 1 they become parts of ranges (the single stream read whole by its first part,
+    counted), and the documents and drops are those of the one-part-per-file run."""
+    import bz2
+    import shutil
+
+    from data.real.realset import ensure_built, warcs, wiki_dumps
+    from tests.sources.fixtures import multistream
+
+    ensure_built()
+    real = {r["file"]: r["path"] for r in warcs() + wiki_dumps()}
+    enwiki = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+    (tmp_path / "in").mkdir()
+    shutil.copy(real["pywb-iana.warc.gz"], tmp_path / "in" / "iana.warc.gz")
+    shutil.copy(real[enwiki], tmp_path / "in" / "shipped.xml.bz2")
+    (tmp_path / "in" / "multi.xml.bz2").write_bytes(multistream(bz2.decompress(open(real[enwiki], "rb").read()), 10))
+    sources = [{"name": "web", "kind": "web", "paths": [str(tmp_path / "in" / "*.warc.gz")]},
+               {"name": "wiki", "kind": "encyclopedia", "paths": [str(tmp_path / "in" / "*.xml.bz2")]}]
+    whole = make_config(tmp_path / "whole", sources)
+    split = make_config(tmp_path / "split", sources, runtime={"part_mb": 1})
+    assert len(plan_read_parts(whole, None)) == 2  # (the two dumps grouped in one part)
+    specs = plan_read_parts(split, None)
+    by_file = {}
+    for s in specs:
+        assert len(s["files"]) == 1 and "range" in s["files"][0]
+        by_file.setdefault(s["files"][0]["shown_path"].rsplit("/", 1)[1], []).append(s["files"][0]["range"])
+    # compressed: 1 MB of text ~ 256 kB stored
+    assert {k: len(v) for k, v in by_file.items()} == {"iana.warc.gz": 4, "multi.xml.bz2": 7, "shipped.xml.bz2": 7}
+    run_config(whole)
+    report = run_config(split)
+    a, b = _records(tmp_path / "whole" / "out"), _records(tmp_path / "split" / "out")
+    assert a == b and len(a[0]) == 16 + 2 * 106 and len(a[1]) == 32 + 2 * 100  # web: 16 pages, 32 drops
+    read = next(s for s in report["stages"] if s["name"] == "read")
+    assert read["counters"]["unsplit_single_bz2_stream"] == 1
+    ids = read_dir(tmp_path / "split" / "out" / "documents").column("id").to_pylist()
+    assert len(set(ids)) == len(ids) and all("@" in i for i in ids)  # SOURCE/FILE@START/N

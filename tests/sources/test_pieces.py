@@ -57,7 +57,8 @@ def dumps(real, tmp_path_factory) -> dict[str, str]:
 
 def test_every_real_warc_reads_the_same_in_pieces(real):
     """1 kB pieces: every real WARC/ARC of the set (the 787 kB iana capture: 787 pieces, 48 of them
-    hold its 48 pages); the files that are one gzip stream are read whole by their first piece."""
+    hold its 48 records that are pages or drops); the files that are one gzip stream are read whole
+    by their first piece."""
     single = set()
     for name, path in sorted(real.items()):
         if not name.startswith(("pywb-", "warcio-")):
