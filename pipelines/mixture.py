@@ -12,9 +12,10 @@ The mixture stage plans with a cheap estimate (UTF-8 bytes / `bytes_per_token`) 
 exists, and writes that selection for the tokenizer's training sample. The shards stage repeats
 the same planning with exact token counts (the correction) before it writes shards.
 
-The stage itself never brings documents to the driver (pipelines/mixture_select.py): workers
-write per-part catalogs and key histograms, the driver plans and narrows each partial epoch to a
-cut, workers write the selection. `plan_and_select` is the same selection over an in-memory
+The stage itself never brings documents to the driver (`select_mixture`, pipelines/mixture_select.py):
+workers write per-part catalogs and key histograms, the driver plans and narrows each partial epoch
+to a cut, workers write the selection. The shards stage runs the same `select_mixture` over the
+token parts' catalogs (exact counts). `plan_and_select` is the same selection over an in-memory
 catalog (the reference the stage is tested against).
 """
 
