@@ -23,14 +23,21 @@ A tree may sit on local disk or under an object store prefix (`s3://bucket/repos
 licence folders are decided from that listing, and the files to read are fetched in concurrent
 batches (`READ_BATCH_FILES` / `READ_BATCH_BYTES`). The records, ids, licences and vendored flags
 are the same as for the same tree on disk (an object store has no symlinks or FIFOs to refuse).
-`tree_stamp` is the key a tree's read part should carry: a hash of every file's size and stamp.
+A repository archive (.tar.gz, .tgz, .tar.bz2, .tar.xz, .tar, .zip), local or on an object store
+(downloaded first), is unpacked into a temporary folder and read as the tree it unpacks to: an
+archive holding one folder (as GitHub and sdists ship them) gives that folder's ids; otherwise the
+archive's name without its suffix is the repository. Nothing is unpacked outside that folder; a
+damaged or truncated archive keeps the files before the damage and ends with a `corrupt_archive`
+drop. `tree_stamp` is the key a tree's read part should carry: a hash of every file's size and stamp.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import re
+import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -244,20 +251,98 @@ class _StoredTree:
 Tree = _LocalTree | _StoredTree
 
 
-def open_tree(path: str) -> tuple[Tree, list[str] | None]:
-    """(the repository, the files to read: None for all of it) of a code source path: a folder, or
-    a file whose folder plays the repository; a local path or an object store URL."""
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar", ".zip")
+
+
+def archive_stem(path: str) -> str | None:
+    """The name of a repository archive without its suffix, or None if `path` is not one."""
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    for suffix in ARCHIVE_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _unpack(archive: Path, box: Path) -> str | None:
+    """Unpack a repository archive into `box`; returns None, or "corrupt_archive" when it ends in a
+    damaged or truncated member (what came before it is kept; the member being written is removed).
+    Nothing is written outside `box`: tar members go through tarfile's "data" filter (no absolute
+    paths, no `..`, no devices), symlinks are made last, each only where its folder is inside the
+    box, so no member is ever written through one; zip names are sanitised by zipfile."""
+    import tarfile
+    import zipfile
+
+    box.mkdir(parents=True)
+    current: str | None = None
+    try:
+        if archive.name.lower().endswith(".zip"):
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    current = info.filename
+                    zf.extract(info, box)
+                    current = None
+            return None
+        links = []
+        with tarfile.open(archive) as tar:
+            for member in tar:
+                current = member.name
+                if member.issym():
+                    links.append(member)
+                    continue
+                try:
+                    tar.extract(member, box, filter="data")
+                except tarfile.FilterError:  # an unsafe path or a device: never written
+                    pass
+                current = None
+        top = os.path.realpath(box)
+        for member in links:
+            dest = os.path.join(box, member.name)
+            if not _inside(os.path.realpath(os.path.dirname(dest)), top) or os.path.isabs(member.name):
+                continue
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            try:
+                os.symlink(member.linkname, dest)  # refused at read time if it leads out (symlink_outside_tree)
+            except OSError:
+                pass
+        return None
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError):
+        if current is not None:
+            part = os.path.join(box, current)
+            if _inside(os.path.realpath(part), os.path.realpath(box)) and os.path.isfile(part):
+                os.unlink(part)  # half written
+        return "corrupt_archive"
+
+
+def open_tree(path: str, stack: contextlib.ExitStack) -> tuple[Tree, list[str] | None, str | None]:
+    """(the repository, the files to read: None for all of it, a drop reason for the whole input
+    or None) of a code source path: a folder, an archive of one (.tar.gz, .zip, ...: unpacked into
+    a temporary folder that `stack` removes; one that holds a single folder is that folder, so its
+    ids are those of the unpacked tree), or a file whose folder plays the repository; a local path
+    or an object store URL (an archive there is downloaded first)."""
+    stem = archive_stem(path)
+    if stem is not None and (storage.is_remote(path) or Path(path).is_file()):
+        local = stack.enter_context(storage.local_copy(path))
+        box = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="grist-code-"))) / stem
+        damage = _unpack(Path(local), box)
+        entries = os.listdir(box)
+        only = box / entries[0] if len(entries) == 1 else None
+        root = only if only is not None and only.is_dir() and not only.is_symlink() else box
+        return _LocalTree(root), None, damage
     if storage.is_remote(path):
         loc = storage.location(path.rstrip("/"))
         listing = storage.tree_sizes(loc)
         if listing:
-            return _StoredTree(str(loc), listing), None
+            return _StoredTree(str(loc), listing), None, None
         parent = loc.parent  # a single object: its folder's files (one level) for the licence
-        return _StoredTree(str(parent), storage.list_sizes(parent)), [loc.name]
+        return _StoredTree(str(parent), storage.list_sizes(parent)), [loc.name], None
     root = Path(path)
     if root.is_dir():
-        return _LocalTree(root), None
-    return _LocalTree(root.parent), [root.name]
+        return _LocalTree(root), None, None
+    return _LocalTree(root.parent), [root.name], None
 
 
 class _Licences:
@@ -413,7 +498,12 @@ def _decide(tree: Tree, rel: str, vendored: str | None, lic: str | None,
 
 
 def read_code(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]:
-    tree, only = open_tree(path)
+    with contextlib.ExitStack() as stack:  # an unpacked archive lives as long as its records are read
+        yield from _read_tree(path, src, cfg, stack)
+
+
+def _read_tree(path: str, src: SourceConfig, cfg: ReadConfig, stack: contextlib.ExitStack) -> Iterator[Record]:
+    tree, only, damage = open_tree(path, stack)
     if only is None:
         files = _walk(tree, cfg)
     else:  # a glob matched a single file: its directory plays the repository
@@ -459,7 +549,9 @@ def read_code(path: str, src: SourceConfig, cfg: ReadConfig) -> Iterator[Record]
             yield from flush()
             batch_bytes = 0
     yield from flush()
-    if not any_file:
+    if damage is not None:  # the members after the damage are lost: one drop says so
+        yield Drop(damage, meta={"repo": tree.name})
+    elif not any_file:
         yield Drop("empty_repo")
 
 

@@ -244,3 +244,58 @@ def test_licence_file_names():
     assert all(licenses.license_file(n) == (True, None) for n in yes)
     assert licenses.license_file("six.LICENSE") == (True, "six")
     assert licenses.license_file("README.md") == (False, None)
+
+
+def _tar(path, members):
+    """A .tar.gz from (name, bytes) files and (name, "->", target) symlinks, in the order given."""
+    import io
+    import tarfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tf:
+        for m in members:
+            info = tarfile.TarInfo(m[0])
+            if len(m) == 3:
+                info.type, info.linkname = tarfile.SYMTYPE, m[2]
+                tf.addfile(info)
+            else:
+                info.size = len(m[1])
+                tf.addfile(info, io.BytesIO(m[1]))
+    return path
+
+
+def test_an_archive_never_writes_outside_its_folder(tmp_path):
+    archive = _tar(tmp_path / "in" / "proj.tar.gz", [
+        ("proj/a.py", b"x = 1\n"),
+        ("../escaped.py", b"y = 2\n"),  # a path out of the archive's folder: not unpacked
+        ("proj/link", "->", str(tmp_path)),  # a link out of the tree, then a member written "through" it
+        ("proj/link/through.py", b"w = 4\n"),
+        ("proj/same.py", "->", "a.py"),  # a link inside the tree
+    ])
+    recs = _read(archive)
+    assert _by_path(recs) == {"a.py": "doc", "link/through.py": "doc", "same.py": "symlink_inside_tree"}
+    assert all(r.id.startswith("code/proj/") for r in recs)  # one top folder: the repository is that folder
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["in", "proj.tar.gz"]  # nothing landed outside
+    # no single top folder: the archive's name is the repository's; an absolute name is made
+    # relative (as tar does), inside the archive's folder
+    flat = _tar(tmp_path / "in" / "flat-1.0.tgz", [("a.py", b"x = 1\n"), ("b/c.py", b"y = 2\n"),
+                                                   ("/abs/d.py", b"z = 3\n")])
+    assert [r.id for r in _read(flat)] == ["code/flat-1.0/a.py", "code/flat-1.0/abs/d.py", "code/flat-1.0/b/c.py"]
+    assert not os.path.exists("/abs/d.py")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["flat-1.0.tgz", "in", "proj.tar.gz"]
+
+
+def test_a_truncated_archive_keeps_the_files_before_the_damage(tmp_path):
+    import random
+
+    rng = random.Random(0)  # values that do not compress away: the cut lands in the middle member
+    members = [(f"proj/m{i}.py", "".join(f"v_{rng.getrandbits(32):08x} = {rng.getrandbits(40)}\n"
+                                          for _ in range(300)).encode()) for i in range(6)]
+    whole = _read(_tar(tmp_path / "whole.tar.gz", members))
+    data = (tmp_path / "whole.tar.gz").read_bytes()
+    (tmp_path / "cut.tar.gz").write_bytes(data[: len(data) // 2])
+    cut = _read(tmp_path / "cut.tar.gz")
+    assert cut[-1].reason == "corrupt_archive" and cut[-1].meta == {"repo": "proj"}
+    kept = cut[:-1]
+    assert 0 < len(kept) < len(whole)
+    assert [(r.id, r.text) for r in kept] == [(r.id, r.text) for r in whole[:len(kept)]]  # none half read

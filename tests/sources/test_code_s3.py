@@ -2,7 +2,8 @@
 licence, jszip 3.10.1 with its vendor/ folder) uploaded to an S3 server (moto over HTTP, the s3fs
 client a run uses) read exactly as the same trees on local disk: the same records in the same
 order, the same ids (`SOURCE/REPO/PATH`), texts, drop reasons, licences and vendored flags; through
-the read stage's listing (a glob over the bucket), its parts and its task as well."""
+the read stage's listing (a glob over the bucket), its parts and its task as well; and archives of
+them (.tar.gz, .zip), on disk or in the bucket, read as the tree they unpack to."""
 
 from __future__ import annotations
 
@@ -29,8 +30,26 @@ CONFIGS = {"default": ReadConfig(), "keep_vendored": ReadConfig(code_keep_vendor
            "permissive_only": ReadConfig(code_permissive_only=True)}
 
 
+def _archive(tree: str, dest: Path) -> None:
+    """`tar czf` / `zip -r` of a tree as its own folder (as GitHub and sdists ship them)."""
+    import tarfile
+    import zipfile
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    files = sorted(p for p in Path(tree).rglob("*") if p.is_file())
+    rel = [p.relative_to(Path(tree).parent).as_posix() for p in files]
+    if dest.name.endswith(".zip"):
+        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
+            for p, r in zip(files, rel):
+                zf.write(p, r)
+    else:
+        with tarfile.open(dest, "w:gz") as tf:
+            for p, r in zip(files, rel):
+                tf.add(p, r)
+
+
 @pytest.fixture(scope="module")
-def trees():
+def trees(tmp_path_factory):
     """{repo: local folder}, the same trees uploaded under s3://BUCKET/repos/REPO."""
     import fsspec
 
@@ -38,8 +57,13 @@ def trees():
     local = {t["repo"]: t["path"] for t in realset.code_trees() if t["repo"] in REPOS}
     with s3_server(BUCKET):
         fs = fsspec.filesystem("s3")
+        archives = tmp_path_factory.mktemp("archives")
         for repo, path in local.items():
             fs.put(path, f"{BUCKET}/repos/{repo}", recursive=True)
+            for ext in (".tar.gz", ".zip"):
+                _archive(path, archives / f"{repo}{ext}")
+                fs.put_file(str(archives / f"{repo}{ext}"), f"{BUCKET}/archives/{repo}{ext}")
+        local["archives"] = archives
         yield local
 
 
@@ -50,7 +74,8 @@ def _records(path: str, cfg: ReadConfig) -> list[tuple]:
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=list(CONFIGS))
 def test_a_tree_on_s3_reads_like_the_same_tree_on_disk(trees, cfg):
-    for repo, path in trees.items():
+    for repo in REPOS:
+        path = trees[repo]
         local = _records(path, CONFIGS[cfg])
         remote = _records(f"s3://{BUCKET}/repos/{repo}", CONFIGS[cfg])
         assert remote == local, repo
@@ -114,3 +139,11 @@ def test_a_tree_stamp_changes_with_any_file_of_the_tree(trees, tmp_path):
     (local / "a" / "b" / "x.py").write_text("x = 2\n")
     assert local.stat().st_mtime_ns == top_mtime and tree_stamp(str(local))["stamp"] != first["stamp"]
     assert tree_stamp(str(local / "a" / "b" / "x.py")) is None
+
+
+def test_an_archive_on_disk_or_on_s3_reads_as_the_tree_it_unpacks_to(trees):
+    for repo in REPOS:
+        tree = _records(trees[repo], ReadConfig())
+        for ext in (".tar.gz", ".zip"):
+            assert _records(str(trees["archives"] / f"{repo}{ext}"), ReadConfig()) == tree, (repo, ext)
+            assert _records(f"s3://{BUCKET}/archives/{repo}{ext}", ReadConfig()) == tree, (repo, ext)
