@@ -10,7 +10,8 @@ shingles is >= --threshold. Every tool runs as a measured child process (its own
 peers): wall, CPU seconds of the whole process tree, peak RSS summed over the tree (Ray's head
 processes count for grist, the worker pool for datatrove), and precision/recall of its removals.
 
-Same settings as far as the tools allow: 5-word shingles, 128 permutations as 16 bands x 8 rows
+Same settings as far as the tools allow: one task per input file (datatrove `tasks=4`, grist's
+`runtime.part_mb` just above the largest file, so each file is one read part), 5-word shingles, 128 permutations as 16 bands x 8 rows
 (grist's choice at 0.8 with verification; datatrove `num_buckets=16, hashes_per_bucket=8`;
 rensa `num_bands=16`), `--workers` processes (datatrove's LocalPipelineExecutor, grist's Ray
 workers; rensa is one process). datatrove keeps one document per LSH cluster without a
@@ -116,8 +117,9 @@ GRIST = textwrap.dedent('''
     import pyarrow.parquet as pq
     from pathlib import Path
 
-    data, out, workers, threshold = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[5])
+    data, out, workers, threshold, part_mb = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[5]), float(sys.argv[6])
     cfg = parse_config({"output": out, "sources": [{"name": "web", "kind": "jsonl", "paths": [data + "/*.jsonl"]}],
+                        "runtime": {"part_mb": part_mb},
                         "filters": {"enabled": False}, "mixture": {"enabled": False}, "tokenizer": {"enabled": False},
                         "shards": {"enabled": False}, "dedup": {"enabled": True, "threshold": threshold}})
     report = run_pipeline(cfg, workers=workers)
@@ -126,15 +128,52 @@ GRIST = textwrap.dedent('''
                for i in pq.read_table(f, columns=["id"])["id"].to_pylist()]
     stages = {s["name"]: round(s["seconds"], 2) for s in report["stages"]}
     print(json.dumps({"removed": removed, "stages": stages, "extra": next(s for s in report["stages"] if s["name"] == "dedup")["extra"],
+                      "fixed_costs": report.get("fixed_costs"),
                       "in_process_s": round(time.perf_counter() - t0, 2)}))
 ''')
 
 
-def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None, poll: float = 0.05) -> dict:
+def _label(q) -> str:
+    """A short name for a process of the measured tree: Ray's process title (`ray::IDLE`,
+    `ray::_round_task`), its binary (gcs_server, raylet) or a Python process' script or module."""
+    try:
+        cmd = q.cmdline()
+        name = q.name()
+    except Exception:
+        return "?"
+    if cmd and cmd[0].startswith("ray::"):
+        return cmd[0].split()[0]
+    if "python" not in name:
+        return name
+    for i, a in enumerate(cmd[1:], 1):
+        if a == "-m" and i + 1 < len(cmd):
+            return cmd[i + 1]
+        if a.endswith(".py"):
+            return Path(a).parent.name + "/" + Path(a).name if Path(a).name in ("main.py", "agent.py") else Path(a).name
+    return name
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size (bytes): each shared page split among the processes mapping it, so
+    a sum over processes counts Ray's shared object store and shared libraries once."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None, poll: float = 0.05,
+            pss_every: float = 0.25) -> dict:
     """Run `cmd` as a child; wall seconds, CPU seconds of its whole process tree (polled per
     process, plus what the OS reports for reaped children), peak RSS summed over the tree and of
     the largest single process (MiB). Ray's workers are grandchildren that are not always reaped,
-    hence the polling."""
+    hence the polling. Also, the same way for every tool: the peak of the tree's summed PSS
+    (polled every `pss_every` s; reading smaps_rollup walks page tables, so less often than RSS)
+    and, at the RSS peak, RSS per process kind (`by_process`: label -> [count, MiB])."""
     import psutil
 
     t0 = time.perf_counter()
@@ -142,7 +181,9 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
                          env={**os.environ, **(env or {})}, cwd=cwd)
     root = psutil.Process(p.pid)
     cpu: dict[int, float] = {}
-    peak_sum = peak_one = 0
+    labels: dict[tuple[int, float], str] = {}
+    peak_sum = peak_one = peak_pss = 0
+    at_peak: dict[str, list] = {}
     out_chunks: list[str] = []
     import threading
 
@@ -156,12 +197,14 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
     for t in threads:
         t.start()
     usage = None
+    next_pss = 0.0
     while usage is None:
         pid, status, ru = os.wait4(p.pid, os.WNOHANG)
         if pid:  # reaped here, with its own rusage (CPU and max RSS of it and its reaped children)
             p.returncode, usage = os.waitstatus_to_exitcode(status), ru
             break
         total = 0
+        kinds: dict[str, list] = {}
         try:
             procs = [root, *root.children(recursive=True)]
         except psutil.Error:
@@ -171,12 +214,23 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
                 with q.oneshot():
                     rss = q.memory_info().rss
                     t = q.cpu_times()
+                    key = (q.pid, q.create_time())
                 cpu[q.pid] = t.user + t.system
             except psutil.Error:
                 continue
             total += rss
             peak_one = max(peak_one, rss)
-        peak_sum = max(peak_sum, total)
+            if key not in labels or labels[key] == "ray::IDLE":  # a worker's title changes with its task
+                labels[key] = _label(q)
+            k = kinds.setdefault(labels[key], [0, 0.0])
+            k[0] += 1
+            k[1] += rss / 2**20
+        if total > peak_sum:
+            peak_sum, at_peak = total, kinds
+        now = time.perf_counter()
+        if now >= next_pss:
+            peak_pss = max(peak_pss, sum(_pss(q.pid) for q in procs))
+            next_pss = now + pss_every
         time.sleep(poll)
     for t in threads:
         t.join()
@@ -188,7 +242,9 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[:3]} failed ({p.returncode}):\n{''.join(err_chunks)[-4000:]}")
     return {"wall_s": wall, "cpu_s": max(reaped, polled), "peak_rss_mib": peak_sum / 2**20,
-            "peak_proc_mib": peak_one / 2**20, "stdout": "".join(out_chunks), "stderr": "".join(err_chunks)}
+            "peak_proc_mib": peak_one / 2**20, "peak_pss_mib": peak_pss / 2**20,
+            "by_process": {k: [v[0], round(v[1])] for k, v in sorted(at_peak.items(), key=lambda kv: -kv[1][1])},
+            "stdout": "".join(out_chunks), "stderr": "".join(err_chunks)}
 
 
 def build_corpus(folder: Path, families: int, seed: int, threshold: float) -> tuple[list[str], list[list[str]], int]:
@@ -238,8 +294,10 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
                 work.mkdir()
                 script = work / "grist_child.py"
                 script.write_text(GRIST)
+                # one read part per file, as datatrove's one task per file
+                part_mb = max(f.stat().st_size for f in data.glob("*.jsonl")) / 2**20 * 1.01
                 cmd = [sys.executable, str(script), str(data), str(work / "out"), str(args.workers), root,
-                       str(args.threshold)]
+                       str(args.threshold), f"{part_mb:.3f}"]
                 env = {"PYTHONPATH": root}  # Ray's workers import the same checkout
             else:
                 from benchmarks.peers import peer_python
@@ -253,16 +311,22 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
             res = json.loads(m["stdout"].strip().splitlines()[-1])
             p, r = score(res["removed"], clusters)
             row = {"tool": tool, "docs": len(ids), "mb": round(nbytes / 1e6, 2), "workers": args.workers if tool != "rensa" else 1,
-                   **{k: round(v, 2) for k, v in m.items() if k not in ("stdout", "stderr")},
+                   **{k: round(v, 2) for k, v in m.items() if k not in ("stdout", "stderr", "by_process")},
+                   "by_process": m["by_process"],
                    "removed": len(res["removed"]), "precision": round(p, 4), "recall": round(r, 4)}
             if "stages" in res:
                 row["stages_s"] = res["stages"]
                 row["dedup_stage_s"] = res["stages"].get("dedup")
                 row["extra"] = res["extra"]
+                row["fixed_costs"] = res.get("fixed_costs")
             rows.append(row)
             print(f"{tool:10s} wall {row['wall_s']:7.1f} s  cpu {row['cpu_s']:7.1f} s  peak RSS {row['peak_rss_mib']:6.0f} MiB "
-                  f"(largest process {row['peak_proc_mib']:5.0f})  removed {row['removed']:5d}  "
+                  f"(largest process {row['peak_proc_mib']:5.0f}), PSS {row['peak_pss_mib']:6.0f} MiB  removed {row['removed']:5d}  "
                   f"P {p:.3f}  R {r:.3f}" + (f"  stages {row['stages_s']}" if "stages_s" in row else ""), flush=True)
+            print(f"{'':10s} at the RSS peak, MiB by process (count, RSS): "
+                  + ", ".join(f"{k} {c}x {v}" for k, (c, v) in row["by_process"].items()), flush=True)
+            if "fixed_costs" in row:
+                print(f"{'':10s} fixed costs: {json.dumps(row['fixed_costs'])}", flush=True)
     by = {r["tool"]: r for r in rows}
     if "grist" in by:
         g = by["grist"]

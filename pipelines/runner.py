@@ -1,21 +1,20 @@
-"""The one execution path: Ray Data. This is the only pipeline module that imports Ray.
+"""The one execution path: plain Ray tasks. This is the only pipeline module that imports Ray.
 
-`map_parts` turns a part task (a step applied to one partition) into `map_batches` over an actor
-pool: each actor builds the task and calls `setup()` once (models and tokenizers load once per
-worker), then runs one part spec per call. Parts write their own outputs atomically, so a retried
-task (a killed worker) overwrites, never duplicates.
+`map_parts` runs a part task (a step applied to one partition) on the cluster's workers, at most
+`workers` parts at a time: each worker process builds the task and calls `setup()` once per map
+(models and tokenizers load once per worker), then runs one part spec per call. `map_tasks` runs
+a plain function per spec (the dedup shuffle rounds). Parts write their own outputs atomically, so
+a retried task (a killed worker) overwrites, never duplicates.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import time
 import sys
+import time
+import uuid
 from typing import Any, Callable
-
-import pyarrow as pa
 
 from pipelines.config import RuntimeConfig
 from pipelines.progress import StageProgress, log
@@ -53,6 +52,10 @@ def ensure_ray(runtime: RuntimeConfig | None = None) -> None:
     import ray
 
     def init() -> None:
+        with ray_lifecycle.lean_head(runtime.dashboard):
+            _init()
+
+    def _init() -> None:
         ray.init(
             address="local",  # a new local instance, never a `ray start` cluster found on the machine
             include_dashboard=runtime.dashboard,
@@ -66,17 +69,6 @@ def ensure_ray(runtime: RuntimeConfig | None = None) -> None:
     _watchdog = ray_lifecycle.start_local(init, note=lambda m: log(f"[yellow]{m}"))
     _started_here = True
     ray_lifecycle.quiet_task_errors()
-    _quiet_ray_data()
-
-
-def _quiet_ray_data() -> None:
-    from ray.data import DataContext
-
-    ctx = DataContext.get_current()
-    ctx.enable_progress_bars = False  # grist prints its own per-stage progress
-    ctx.print_on_execution_start = False
-    ctx.verbose_stats_logs = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 def shutdown_ray() -> None:
@@ -98,16 +90,32 @@ def cluster_cpus() -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
-class _PartActor:
-    """Ray Data calls this with a batch of part specs (batch_size=1)."""
+_PART_TASKS: dict[str, PartTask] = {}  # per worker process: the part task of the current map, built once
 
-    def __init__(self, factory: Callable[[], PartTask]):
-        self.task = factory()
-        self.task.setup()
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        specs = batch.column("spec").to_pylist()
-        return pa.table({"stats": [json.dumps(self.task.run(json.loads(s))) for s in specs]})
+def _run_part(key: str, factory: Callable[[], PartTask], spec: dict[str, Any]) -> dict[str, Any]:
+    """One part on a Ray worker. The worker builds the map's part task (and runs its `setup()`:
+    models, tokenizers) on its first part of that map and keeps it for the next ones, as an
+    actor would; a new map replaces it, so a long-lived worker holds no stale task."""
+    task = _PART_TASKS.get(key)
+    if task is None:
+        _PART_TASKS.clear()
+        task = factory()
+        task.setup()
+        _PART_TASKS[key] = task
+    try:
+        return task.run(spec)
+    finally:
+        release_memory()
+
+
+def release_memory() -> None:
+    """Give the memory a finished task freed back to the OS: Arrow's allocator (mimalloc) keeps
+    freed pages for reuse, so a worker's RSS stayed at its largest part's peak (measured on a
+    16 MB dedup scan part: 287 MiB after it, 195 MiB after this)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def map_parts(
@@ -120,45 +128,66 @@ def map_parts(
     gpus: float = 0.0,
     unit: str = "docs",
 ) -> list[dict[str, Any]]:
-    """Run `factory().run(spec)` for every spec on a Ray actor pool; returns the stats dicts.
+    """Run `factory().run(spec)` for every spec as plain Ray tasks, at most `workers` at a time,
+    each worker process setting the task up once per map; returns the stats dicts.
 
-    Specs are dispatched largest first (by their optional "size") so one big file does not end
-    the stage alone; the order of the results does not matter because parts are independent.
+    Plain tasks, not a Ray Data actor pool: the pool's actors are new processes (seconds each to
+    start and import on a loaded machine) and Ray Data keeps helper actors alive for the whole
+    run (measured: a read stage of one 0.13 s part took 3.5 s, and the helpers held ~530 MB RSS).
+    Tasks reuse the workers Ray already has. Specs are dispatched largest first (by their
+    optional "size") so one big file does not end the stage alone; the order of the results does
+    not matter because parts are independent. A part lost with its worker is retried by Ray; it
+    rewrites its outputs atomically, so it never duplicates.
     """
     if not specs:
         return []
-    _quiet_ray_data()
     import ray
 
-    n_workers = max(1, min(workers or cluster_cpus(), len(specs)))
     ordered = sorted(specs, key=lambda s: (-int(s.get("size", 0)), s["part"]))
-    ds = ray.data.from_items([{"spec": json.dumps(s)} for s in ordered], override_num_blocks=len(ordered))
-    ds = ds.map_batches(
-        _PartActor,
-        fn_constructor_args=(factory,),
-        batch_size=1,
-        batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=n_workers),
-        num_cpus=cpus,
-        num_gpus=gpus,
-        zero_copy_batch=True,
-    )
+    n_workers = max(1, min(workers or cluster_cpus(), len(ordered)))
+    key = uuid.uuid4().hex
+    factory_ref = ray.put(factory)  # shipped once, not pickled into every task
+    # the task name is the worker's process title while it runs a part (`ray::MapWorker(read)`)
+    remote = ray.remote(_run_part).options(num_cpus=cpus, num_gpus=gpus, max_retries=3, name=f"MapWorker({label})")
     progress = StageProgress(label, len(ordered), unit=unit)
     results: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    first = None
+    first: list[float] = []
+
+    def done(stats: dict[str, Any]) -> None:
+        results.append(stats)
+        if not first:
+            first.append(time.perf_counter() - t0)
+        progress.advance(stats.get("docs_in", 0), stats.get("bytes_in", 0))
+
     try:
-        for row in ds.iter_rows():
-            stats = json.loads(row["stats"])
-            results.append(stats)
-            first = first if first is not None else time.perf_counter() - t0
-            progress.advance(stats.get("docs_in", 0), stats.get("bytes_in", 0))
+        _windowed(lambda s: remote.remote(key, factory_ref, s), ordered, n_workers, done)
     finally:
         progress.close()
-    if len(results) != len(ordered):
-        log(f"[red]{label}: {len(ordered) - len(results)} parts did not report")
     work = sum(float(r.get("seconds", 0.0)) for r in results)
-    _record_call(label, len(ordered), n_workers, time.perf_counter() - t0, work, first)
+    _record_call(label, len(ordered), n_workers, time.perf_counter() - t0, work, first[0] if first else None)
+    return results
+
+
+def _windowed(submit: Callable[[Any], Any], items: list[Any], window: int,
+              done: Callable[[Any], None] | None = None) -> list[Any]:
+    """Submit `submit(item)` for every item, at most `window` in flight; results in item order
+    (`done(result)` is called as each arrives)."""
+    import ray
+
+    results: list[Any] = [None] * len(items)
+    pending: dict[Any, int] = {}
+    nxt = 0
+    while nxt < len(items) or pending:
+        while nxt < len(items) and len(pending) < window:
+            pending[submit(items[nxt])] = nxt
+            nxt += 1
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            i = pending.pop(ref)
+            results[i] = ray.get(ref)
+            if done is not None:
+                done(results[i])
     return results
 
 
@@ -194,16 +223,7 @@ def map_tasks(fn: Callable[[dict[str, Any]], Any], specs: list[dict[str, Any]], 
     t0 = time.perf_counter()
     remote = ray.remote(num_cpus=cpus, max_retries=3)(fn)
     window = max(1, min(workers or cluster_cpus(), len(specs)))
-    results: list[Any] = [None] * len(specs)
-    pending: dict[Any, int] = {}
-    nxt = 0
-    while nxt < len(specs) or pending:
-        while nxt < len(specs) and len(pending) < window:
-            pending[remote.remote(specs[nxt])] = nxt
-            nxt += 1
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        for ref in ready:
-            results[pending.pop(ref)] = ray.get(ref)
+    results = _windowed(remote.remote, specs, window)
     log(f"[dim]{label}: {len(specs)} tasks")
     _record_call(label, len(specs), window, time.perf_counter() - t0, 0.0, None)
     return results

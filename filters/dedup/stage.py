@@ -14,8 +14,8 @@ sub-steps under `_work/NN-dedup/`, each resumable on its own:
             map over parts: every document kept or dropped with its reason.
 
 Buckets = `buckets_per_worker` x workers (fixed in `plan.json` at the first run). All tasks are
-plain tasks through the runner (`map_tasks`): the part maps too, each worker building its part
-task once, so the stage starts no actor pool. Memory per task
+plain tasks through the runner (`map_tasks` for rounds, `map_parts` for the part maps, where each
+worker builds its part task once), so the stage starts no actor pool. Memory per task
 is one part or one bucket, never the corpus. Every task commits its one output file and then a
 marker (`stats/PART.json` for part maps, `_done/NAME.json` for rounds), so a rerun after a kill
 redoes only unmarked tasks; decisions depend only on the inputs (sorted where order matters), so
@@ -37,7 +37,7 @@ import pyarrow as pa
 from filters.dedup import components as cc
 from filters.dedup.config import DedupConfig
 from filters.dedup.exact import EXACT_SEED, exact_key, normalize
-from filters.dedup.minhash import MinHasher, Shingler, band_keys, gram_hashes, minhash_params, resolve_bands
+from filters.dedup.minhash import MinHasher, Shingler, band_key_matrix, batch_gram_hashes, minhash_params, resolve_bands
 from pipelines.document import DROP_REASON, DUPLICATE_OF
 from pipelines import storage
 from pipelines.parts import PartStats, atomic_write_json, done_parts, load_part_stats
@@ -94,44 +94,63 @@ class ScanPartTask:
         return stats.to_json()
 
     def _batch(self, batch: pa.Table, part_index: int, row0: int, acc: dict[str, list]) -> None:
+        """Per document in Python: normalisation, shingle text, contamination, exact key. Then for
+        the whole batch at once (numpy): gram hashes, signatures, band keys and shingle sets."""
         m, exact_on = self.cfg.minhash, self.cfg.exact.enabled
         ids, sources, texts = (batch.column(c).to_pylist() for c in ("id", "source", "text"))
-        quality = batch.column("quality_score").to_pylist() if "quality_score" in batch.column_names else [None] * len(ids)
-        vendored = [_vendored(m) for m in batch.column("meta").to_pylist()] if "meta" in batch.column_names \
-            else [False] * len(ids)
-        nodes = cc.make_node(part_index, np.arange(row0, row0 + len(ids))).tolist()
-        band_keys_: list[int] = []
-        band_nodes: list[int] = []
-        rows: dict[str, list] = {f: [] for f in cc.NODE_SCHEMA.names}
-        for node, doc_id, source, text, q, vend in zip(nodes, ids, sources, texts, quality, vendored):
+        keep: list[int] = []  # rows not contaminated
+        bufs: list[bytes] = []
+        chars: list[bool] = []
+        ekeys: list[int | None] = []
+        for i, (doc_id, source, text) in enumerate(zip(ids, sources, texts)):
             norm = normalize(text)
-            buf, chars = self.shingler.prepare(norm, source)
+            buf, is_chars = self.shingler.prepare(norm, source)
             if self.evals is not None:
-                reason = self.evals.reason(buf, chars)
+                reason = self.evals.reason(buf, is_chars)
                 if reason:
                     acc["contam_ids"].append(doc_id)
                     acc["contam_reasons"].append(reason)
                     continue
-            ekey = exact_key(norm) if exact_on else None
-            if ekey is not None:
-                band_keys_.append(ekey)
-                band_nodes.append(node)
-            hashes = None
-            if self.hasher is not None and buf:  # an empty text has no shingles, only an exact key
-                hv = gram_hashes(buf, m.char_ngram if chars else m.word_ngram, chars, m.shingle_hash)
-                keys = band_keys(self.hasher.signature(hv), self.plan["bands"], self.plan["rows"])
-                band_keys_.extend(keys)
-                band_nodes.extend([node] * len(keys))
-                if m.verify:
-                    hashes = np.unique(hv)
-            elif self.hasher is not None and m.verify and ekey is not None:
-                hashes = np.empty(0, np.uint32)
-            for k, v in zip(cc.NODE_SCHEMA.names, (node, doc_id, source, q, vend,
-                                                   self.priority.get(source, len(self.priority)), ekey, hashes)):
-                rows[k].append(v)
-        acc["bands"].append(pa.table([pa.array(band_keys_, pa.uint64()), pa.array(band_nodes, pa.uint64())],
-                                     schema=cc.BAND_SCHEMA))
-        acc["nodes"].append(pa.table(rows, schema=cc.NODE_SCHEMA))
+            keep.append(i)
+            bufs.append(buf)
+            chars.append(is_chars)
+            ekeys.append(exact_key(norm) if exact_on else None)
+        take = pa.array(keep, pa.int64())
+        node = cc.make_node(part_index, row0 + np.asarray(keep, np.int64))
+        has_exact = np.fromiter((k is not None for k in ekeys), bool, len(keep))
+        band_key_parts = [np.fromiter((k for k in ekeys if k is not None), np.uint64)]
+        band_node_parts = [node[has_exact]]
+        hashes = pa.nulls(len(keep), pa.list_(pa.uint32()))
+        if self.hasher is not None:
+            hv, off = batch_gram_hashes(bufs, chars, m.word_ngram, m.char_ngram, m.shingle_hash)
+            counts = np.diff(off)
+            has_buf = counts > 0  # an empty text has no shingles, only an exact key
+            keys = band_key_matrix(self.hasher.signatures(hv, off)[has_buf], self.plan["bands"], self.plan["rows"])
+            band_key_parts.append(keys.ravel())
+            band_node_parts.append(np.repeat(node[has_buf], keys.shape[1]))
+            if m.verify:  # each document's set of gram hashes, sorted: one unique over (document, hash)
+                doc = np.repeat(np.arange(len(keep), dtype=np.uint64), counts)
+                u = np.sort((doc << np.uint64(32)) | hv.astype(np.uint64))
+                # sort + neighbour test: numpy 2.4's hash-based np.unique was 35x slower on 400k values
+                u = u[np.concatenate(([True], u[1:] != u[:-1]))] if len(u) else u
+                per = np.bincount((u >> np.uint64(32)).astype(np.int64), minlength=len(keep))
+                offsets = np.zeros(len(keep) + 1, np.int32)
+                np.cumsum(per, out=offsets[1:])
+                valid = has_buf | has_exact  # no shingles but an exact key: the empty set
+                hashes = pa.ListArray.from_arrays(pa.array(offsets), pa.array(u.astype(np.uint32)),
+                                                  mask=pa.array(~valid))
+        acc["bands"].append(pa.table([pa.array(np.concatenate(band_key_parts), pa.uint64()),
+                                      pa.array(np.concatenate(band_node_parts), pa.uint64())], schema=cc.BAND_SCHEMA))
+        kept_sources = [sources[i] for i in keep]
+        quality = batch.column("quality_score").take(take).cast(pa.float64()).combine_chunks() \
+            if "quality_score" in batch.column_names else pa.nulls(len(keep), pa.float64())
+        meta = batch.column("meta").to_pylist() if "meta" in batch.column_names else None
+        vendored = [_vendored(meta[i]) for i in keep] if meta is not None else [False] * len(keep)
+        acc["nodes"].append(pa.table([
+            pa.array(node, pa.uint64()), batch.column("id").take(take).combine_chunks(),
+            pa.array(kept_sources, pa.string()), quality, pa.array(vendored, pa.bool_()),
+            pa.array([self.priority.get(s, len(self.priority)) for s in kept_sources], pa.int32()),
+            pa.array(ekeys, pa.uint64()), hashes], schema=cc.NODE_SCHEMA))
 
 
 def _vendored(meta: str | None) -> bool:
@@ -181,39 +200,28 @@ class ApplyPartTask:
         return StepPartTask(DecisionStep(decisions), STAGE, self.work, self.batch_rows).run(spec)
 
 
-_PART_TASKS: dict[str, Any] = {}  # per worker process: the part task built (and set up) once, like an actor
-
-
-def _part_task(spec: dict[str, Any]) -> dict[str, Any]:
-    task = _PART_TASKS.get(spec["task_key"])
-    if task is None:
-        _PART_TASKS.clear()  # one map at a time: a long-lived worker keeps no stale task (or its eval index)
-        task = _PART_TASKS[spec["task_key"]] = spec["factory"]()
-        task.setup()
-    return task.run({k: v for k, v in spec.items() if k not in ("factory", "task_key")})
-
-
 def map_part_tasks(factory: Callable[[], Any], specs: list[dict[str, Any]], work: Path, label: str,
                    ctx: StageContext) -> list[PartStats]:
-    """`ctx.map_parts` as plain tasks: the worker processes of the shuffle rounds run the parts
-    too, each building the part task once, instead of a new actor pool per map (measured: an
-    actor pool costs seconds to start on a loaded 2-core machine, a round of tasks milliseconds).
-    Committed parts (with a stats marker) are not redone."""
-    from pipelines.runner import map_tasks
+    """`ctx.map_parts` for the dedup's part maps, whose markers are `stats/PART.json` without
+    input keys (scan chunks are not read parts). Committed parts are not redone."""
+    from pipelines.runner import map_parts
 
     done = done_parts(work)
-    key = f"{label}:{work}:{ctx.stage_hash}"  # the hash: a rerun with another config builds a new task
-    todo = sorted((s for s in specs if s["part"] not in done), key=lambda s: (-int(s.get("size", 0)), s["part"]))
-    map_tasks(_part_task, [{**s, "factory": factory, "task_key": key} for s in todo], label=label, workers=ctx.workers)
+    map_parts(factory, [s for s in specs if s["part"] not in done], label=label, workers=ctx.workers)
     wanted = {s["part"] for s in specs}
     return [p for p in load_part_stats(work) if p.part in wanted]
 
 
 def _round_task(spec: dict[str, Any]) -> dict[str, Any]:
     """One task of a round: run the function, then commit its marker (after its output file)."""
-    out = getattr(cc, spec["fn"])(spec)
-    atomic_write_json(spec["marker"], out)
-    return out
+    from pipelines.runner import release_memory
+
+    try:
+        out = getattr(cc, spec["fn"])(spec)
+        atomic_write_json(spec["marker"], out)
+        return out
+    finally:
+        release_memory()
 
 
 def run_round(label: str, fn: str, specs: list[dict[str, Any]], folder: Path, workers: int | None) -> list[dict]:
