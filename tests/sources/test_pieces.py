@@ -45,11 +45,13 @@ def real():
 @pytest.fixture(scope="module")
 def dumps(real, tmp_path_factory) -> dict[str, str]:
     """The real enwiki dump as shipped (one bz2 stream), as a multistream bz2 (10 pages a stream), as
-    gzip members (10 pages each) and uncompressed."""
+    bz2 streams of 100 kB each (pages cut across streams), as gzip members (10 pages each) and
+    uncompressed."""
     d = tmp_path_factory.mktemp("dumps")
     xml = bz2.decompress(open(real[ENWIKI], "rb").read())
     out = {"shipped": real[ENWIKI]}
-    for name, data in (("multistream.xml.bz2", multistream(xml, 10)),
+    cut = b"".join(bz2.compress(xml[i:i + 100_000]) for i in range(0, len(xml), 100_000))
+    for name, data in (("multistream.xml.bz2", multistream(xml, 10)), ("cut.xml.bz2", cut),
                        ("members.xml.gz", multistream(xml, 10, gzip.compress)), ("plain.xml", xml)):
         (d / name).write_bytes(data)
         out[name] = str(d / name)
@@ -91,7 +93,8 @@ def shipped(dumps) -> list:
 
 
 @pytest.mark.parametrize("form, step, min_holding", [
-    ("multistream.xml.bz2", 64 << 10, 10), ("members.xml.gz", 64 << 10, 10), ("plain.xml", 256 << 10, 20),
+    ("multistream.xml.bz2", 64 << 10, 10), ("cut.xml.bz2", 64 << 10, 10), ("members.xml.gz", 64 << 10, 10),
+    ("plain.xml", 256 << 10, 20),
 ])
 def test_a_real_dump_reads_the_same_in_pieces(dumps, shipped, form, step, min_holding):
     """The pieces of each form read what the whole dump reads (the same XML: the same pages)."""
