@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import socket
@@ -36,6 +37,7 @@ OWNER_FILE = "_GRIST.json"
 REPLACED = ("documents", "dropped", "tokenizer", "shards", "filters", "_work")
 HEARTBEAT_S = 20.0
 STALE_S = 120.0
+log = logging.getLogger(__name__)
 
 
 class OutputBusy(GristError):
@@ -168,6 +170,8 @@ class OutputLock:
         while not self._stop.wait(HEARTBEAT_S):
             try:
                 if not self.renew():
+                    log.warning("output lock %s was taken over by another run (this one looked dead to it); "
+                                "its outputs and this run's may mix", self.path)
                     return
             except OSError:  # a full disk or a network blip must not end the run from this thread
                 pass
