@@ -147,3 +147,18 @@ def test_an_archive_on_disk_or_on_s3_reads_as_the_tree_it_unpacks_to(trees):
         for ext in (".tar.gz", ".zip"):
             assert _records(str(trees["archives"] / f"{repo}{ext}"), ReadConfig()) == tree, (repo, ext)
             assert _records(f"s3://{BUCKET}/archives/{repo}{ext}", ReadConfig()) == tree, (repo, ext)
+
+
+def test_a_git_working_tree_on_s3_keeps_its_commit(trees, tmp_path):
+    """`.git` travels with the tree: it is not read as code, and HEAD's commit is every file's."""
+    import fsspec
+
+    from tests.sources.fixtures import git_init_commit, python_module, write_tree
+
+    repo = write_tree(tmp_path / "gitrepo", {"src/a.py": python_module(1), "README.md": "# Title\n\nWords.\n"})
+    head = git_init_commit(repo)
+    fsspec.filesystem("s3").put(str(repo), f"{BUCKET}/git/gitrepo", recursive=True)
+    local = _records(str(repo), ReadConfig())
+    assert _records(f"s3://{BUCKET}/git/gitrepo", ReadConfig()) == local
+    assert [r[1] for r in local] == ["code/gitrepo/README.md", "code/gitrepo/src/a.py"]
+    assert {r[4]["commit"] for r in local} == {head}
