@@ -270,9 +270,10 @@ def _inside(path: str, root: str) -> bool:
 def _unpack(archive: Path, box: Path) -> str | None:
     """Unpack a repository archive into `box`; returns None, or "corrupt_archive" when it ends in a
     damaged or truncated member (what came before it is kept; the member being written is removed).
-    Nothing is written outside `box`: tar members go through tarfile's "data" filter (no absolute
-    paths, no `..`, no devices), symlinks are made last, each only where its folder is inside the
-    box, so no member is ever written through one; zip names are sanitised by zipfile."""
+    Nothing is written outside `box`: tar members go through tarfile's "data" filter (absolute
+    names made relative, `..` out of the box and devices refused), symlinks are made last, each only
+    where its folder is inside the box, so no member is ever written through one; zip names are
+    sanitised by zipfile (a zip's symlinks stay small files: zipfile makes no links)."""
     import tarfile
     import zipfile
 
