@@ -247,19 +247,20 @@ def _file_head(path: str) -> tuple[bool, dict[str, str]]:
 
 def _read_piece(path: str, src: SourceConfig, cfg: ReadConfig, start: int, end: int) -> Iterator[Record | Note]:
     kind = compression_of(path)
-    transcoded, namespaces = _file_head(path)
     f = pieces.open_raw(path)
     try:
         size = pieces.file_size(f)
         reason = None
-        if transcoded:  # its byte offsets are not the UTF-8 stream's
-            reason = "transcoded_xml"
-        elif kind not in (None, "gzip", "bz2"):
+        if kind not in (None, "gzip", "bz2"):
             reason = f"{kind}_xml"
         elif kind:
             find = pieces.member_finder(kind, lambda head: True)
             if not pieces.splittable(f, find, size):
                 reason = f"single_{kind}_stream"
+        if reason is None:
+            transcoded, namespaces = _file_head(path)
+            if transcoded:  # its byte offsets are not the UTF-8 stream's
+                reason = "transcoded_xml"
         if reason is None:
             if kind:
                 first, following = pieces.bounds(f, find, start, end, size)
