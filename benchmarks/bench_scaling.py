@@ -1,12 +1,14 @@
 """Driver and worker peak RSS as the input grows (1x, 4x, 16x the bundled sample) and 1 vs 2 workers.
 
-    .venv/bin/python benchmarks/bench_scaling.py [--scales 1,4,16] [--one-worker-scale 4] [--dedup]
+    .venv/bin/python benchmarks/bench_scaling.py [--scales 1,4,16] [--one-worker-scale 4] [--dedup] [--docs N]
 
 The pipeline of configs/demo.yaml (read, filters with the quality classifier trained on the run's
 own documents, mixture, tokenizer, shards) on `scale` copies of data/sample under new names, with
 `mixture.target_tokens: null` (every kept token once, so every stage's work grows with the
 input). Dedup is off unless `--dedup`: the copies are duplicates, which it would remove, leaving
-the later stages the 1x corpus (its own scaling: benchmarks/bench_peers_dedup.py).
+the later stages the 1x corpus (its own scaling: benchmarks/bench_peers_dedup.py). `--docs N`
+takes `scale` x N short generated documents instead (filters off): many documents for few bytes,
+what the mixture and shards stages' per-document work grows with.
 
 Each run is a child process with its own local Ray (2 CPUs): the driver's peak RSS is polled per
 stage (the driver process only: what it holds of the corpus), the workers' as the largest Ray
@@ -34,6 +36,45 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 MiB = 2**20
+
+
+DOCS_PER_FILE = 20_000
+
+
+def docs_corpus(dest: Path, scale: int, docs: int) -> int:
+    """`scale` x `docs` short generated documents (4-12 words) in two jsonl sources, files of
+    DOCS_PER_FILE: many documents for few bytes, what the shards stage's per-document work scales
+    with. Returns the bytes written."""
+    import random
+
+    rng = random.Random(0)
+    syll = "ka lo mi ne ru ta shi ven dor al ex im on ur ba ce di fo gu he".split()
+    vocab = ["".join(rng.choice(syll) for _ in range(rng.randint(1, 3))) for _ in range(2000)]
+    total, n = 0, scale * docs
+    for source, share in (("notes", 0.7), ("snippets", 0.3)):
+        count = int(n * share)
+        for f in range(0, count, DOCS_PER_FILE):
+            lines = [json.dumps({"id": f"{i}", "text": " ".join(rng.choices(vocab, k=rng.randint(4, 12)))})
+                     for i in range(f, min(f + DOCS_PER_FILE, count))]
+            path = dest / source / f"{f // DOCS_PER_FILE:05d}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join(lines) + "\n")
+            total += path.stat().st_size
+    return total
+
+
+def docs_config(data: Path, out: Path):
+    """The pipeline for `docs_corpus`: read, mixture (every token once), tokenizer, shards."""
+    from pipelines.config import parse_config
+
+    return parse_config({
+        "output": str(out), "seed": 0,
+        "sources": [{"name": s, "kind": "jsonl", "paths": [str(data / s / "*.jsonl")], "weight": w}
+                    for s, w in (("notes", 0.7), ("snippets", 0.3))],
+        "filters": {"enabled": False}, "dedup": {"enabled": False}, "mixture": {"target_tokens": None},
+        "tokenizer": {"vocab_size": 512, "sample_chars": 2_000_000},
+        "shards": {"tokens_per_shard": 1_000_000, "val_fraction": 0.01, "val_min_documents": 2},
+        "runtime": {"part_mb": 1}}, ROOT)
 
 
 def scaled_corpus(dest: Path, scale: int) -> int:
@@ -97,7 +138,7 @@ class Probe:
         self._t.join()
 
 
-def child(data: Path, out: Path, workers: int, dedup: bool) -> None:
+def child(data: Path, out: Path, workers: int, dedup: bool, docs: int = 0) -> None:
     """One pipeline run in this process; prints one JSON line of figures."""
     import logging
     import resource
@@ -108,11 +149,14 @@ def child(data: Path, out: Path, workers: int, dedup: bool) -> None:
     from pipelines.config import load_config
 
     ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
-    cfg = load_config(ROOT / "configs" / "demo.yaml", {"output": str(out)})
-    for src in cfg.sources:  # the copies sit in one folder per kind
-        src.paths = [str(data / src.kind / "*")]
-    cfg.mixture.target_tokens = None
-    cfg.dedup.enabled = dedup
+    if docs:
+        cfg = docs_config(data, out)
+    else:
+        cfg = load_config(ROOT / "configs" / "demo.yaml", {"output": str(out)})
+        for src in cfg.sources:  # the copies sit in one folder per kind
+            src.paths = [str(data / src.kind / "*")]
+        cfg.mixture.target_tokens = None
+        cfg.dedup.enabled = dedup
     original = run_mod.Pipeline._run_stage
     with Probe() as probe:
         def traced(self, stage, *a, **k):  # the probe files the driver's RSS under the running stage
@@ -138,9 +182,10 @@ def child(data: Path, out: Path, workers: int, dedup: bool) -> None:
         "worker_mib": round(probe.peak_worker / MiB), "workers_mib": round(probe.peak_workers / MiB)}))
 
 
-def run_child(data: Path, out: Path, workers: int, dedup: bool) -> dict:
+def run_child(data: Path, out: Path, workers: int, dedup: bool, docs: int = 0) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(data), str(out), str(workers)]
-    p = subprocess.run(cmd + (["--dedup"] if dedup else []), capture_output=True, text=True, cwd=str(ROOT))
+    cmd += (["--dedup"] if dedup else []) + (["--docs", str(docs)] if docs else [])
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT))
     if p.returncode != 0:
         raise RuntimeError(f"scaling child failed ({p.returncode}):\n{p.stderr[-4000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -151,10 +196,12 @@ def main() -> None:
     ap.add_argument("--scales", default="1,4,16", help="copies of data/sample, comma-separated")
     ap.add_argument("--one-worker-scale", type=int, default=4, help="also run this scale with 1 worker (0: no)")
     ap.add_argument("--dedup", action="store_true", help="run the dedup stage too (it removes the copies)")
+    ap.add_argument("--docs", type=int, default=0, help="instead of data/sample copies: this many short generated "
+                    "documents per scale step, through read, mixture, tokenizer and shards (the per-document work)")
     ap.add_argument("--child", nargs=3, metavar=("DATA", "OUT", "WORKERS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(Path(args.child[0]), Path(args.child[1]), int(args.child[2]), args.dedup)
+        child(Path(args.child[0]), Path(args.child[1]), int(args.child[2]), args.dedup, args.docs)
         return
     from tests.conftest import dir_bytes
 
@@ -167,9 +214,9 @@ def main() -> None:
         for scale, workers in runs:
             data = root / f"data-{scale}x"
             if scale not in sizes:
-                sizes[scale] = scaled_corpus(data, scale)
+                sizes[scale] = docs_corpus(data, scale, args.docs) if args.docs else scaled_corpus(data, scale)
             out = root / f"out-{scale}x-w{workers}"
-            r = run_child(data, out, workers, args.dedup)
+            r = run_child(data, out, workers, args.dedup, args.docs)
             r.update(scale=scale, workers=workers, mb=sizes[scale] / 1e6)
             rows.append(r)
             print(f"{scale:>3}x {workers}w: {r['seconds']:6.1f} s  driver peak {max(r['driver_mib'].values()):5d} MiB  "
@@ -180,8 +227,9 @@ def main() -> None:
             same = all(dir_bytes(root / f"out-{s}x-w1" / d) == dir_bytes(root / f"out-{s}x-w2" / d)
                        for d in ("documents", "dropped", "shards"))
     stages = [k for k in rows[0]["driver_mib"] if k not in ("start", "between")]
-    print(f"\ninput: {', '.join(f'{s}x = {sizes[s] / 1e6:.1f} MB' for s in sizes)} (data/sample copies, compressed); "
-          f"dedup {'on' if args.dedup else 'off'}; mixture.target_tokens null")
+    what = (f"{args.docs:,} generated documents a step, jsonl" if args.docs else
+            f"data/sample copies, compressed; dedup {'on' if args.dedup else 'off'}")
+    print(f"\ninput: {', '.join(f'{s}x = {sizes[s] / 1e6:.1f} MB' for s in sizes)} ({what}); mixture.target_tokens null")
     print(f"{'run':<8}{'records':>9}{'docs':>8}{'seconds':>9}{'driver MiB':>11}{'worker MiB':>11}{'all workers':>12}  "
           f"driver peak MiB by stage (+ its rise over the RSS the stage started with)")
     for r in rows:
