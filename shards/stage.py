@@ -368,10 +368,11 @@ class ShardStage(Stage):
                     np.add.at(tk, t.column("bucket").to_numpy(), t.column("tokens").to_numpy())
                 if gather:
                     rows.append(storage.read_table(work / "rows" / f"{f.stem}.parquet"))
-            hist_t = pa.table({"source": pa.array([s for s, (d, _) in sorted(sums.items()) for b in np.flatnonzero(d)], pa.string()),
-                               "bucket": pa.array([int(b) for _, (d, _) in sorted(sums.items()) for b in np.flatnonzero(d)], pa.int64()),
-                               "docs": pa.array([int(d[b]) for _, (d, _) in sorted(sums.items()) for b in np.flatnonzero(d)], pa.int64()),
-                               "tokens": pa.array([int(t[b]) for _, (d, t) in sorted(sums.items()) for b in np.flatnonzero(d)], pa.int64())},
+            nz = {s: np.flatnonzero(d) for s, (d, _) in sums.items()}
+            hist_t = pa.table({"source": pa.array([s for s in sorted(sums) for _ in nz[s]], pa.string()),
+                               "bucket": np.concatenate([nz[s] for s in sorted(sums)] or [np.zeros(0, np.int64)]).astype(np.int64),
+                               "docs": np.concatenate([sums[s][0][nz[s]] for s in sorted(sums)] or [np.zeros(0, np.int64)]),
+                               "tokens": np.concatenate([sums[s][1][nz[s]] for s in sorted(sums)] or [np.zeros(0, np.int64)])},
                               schema=VHIST_SCHEMA)
             return counts, hist_t, (pa.concat_tables(rows) if rows else GATHER_SCHEMA.empty_table())
         return scan
