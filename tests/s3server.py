@@ -24,6 +24,14 @@ def s3_env(endpoint: str) -> dict[str, str]:
             "AWS_DEFAULT_REGION": "us-east-1"}
 
 
+def _forget_clients() -> None:
+    """s3fs keeps one filesystem per set of arguments and takes the endpoint from the environment
+    when it is made: one made for an earlier server (another port) must not serve the next one."""
+    from s3fs import S3FileSystem
+
+    S3FileSystem.clear_instance_cache()
+
+
 @contextmanager
 def s3_server(bucket: str = "grist-test", deadline_s: float = 120.0) -> Iterator[dict[str, str]]:
     """Start the server, create `bucket`, yield the environment to reach it; stop it afterwards."""
@@ -48,6 +56,7 @@ def s3_server(bucket: str = "grist-test", deadline_s: float = 120.0) -> Iterator
                 time.sleep(0.2)
         old = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
+        _forget_clients()
         try:
             yield env
         finally:
@@ -56,6 +65,7 @@ def s3_server(bucket: str = "grist-test", deadline_s: float = 120.0) -> Iterator
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+            _forget_clients()
     finally:
         proc.terminate()
         try:
