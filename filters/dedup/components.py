@@ -77,7 +77,7 @@ def write_by_dest(path: Path, table: pa.Table, dest: np.ndarray | None) -> None:
     sink = pa.BufferOutputStream()
     # uncompressed: the rows are mostly random 32/64-bit hashes (zstd gained nothing and cost a fifth
     # of the scan); scratch files, so committed without fsync (the marker after them is durable)
-    with pq.ParquetWriter(sink, schema, compression="none", write_statistics=False) as w:
+    with pq.ParquetWriter(sink, schema, compression="none", write_statistics=False, use_dictionary=False) as w:
         for s, e in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
             w.write_table(table.slice(s, e - s).replace_schema_metadata(schema.metadata), row_group_size=e - s + 1)
     storage.commit_bytes(path, sink.getvalue().to_pybytes(), durable=False)

@@ -147,7 +147,7 @@ def gram_hashes(buf: bytes, n: int, chars: bool, kind: str = "poly64") -> np.nda
 
 # Documents per batched hashing group: their shingle bytes joined stay about this size, so the
 # polynomial hash's power tables and prefix sums (8 bytes per input byte, three of them) stay small.
-_GROUP_BYTES = 1 << 19
+_GROUP_BYTES = 1 << 18
 
 
 def batch_gram_hashes(bufs: list[bytes], chars: list[bool], word_n: int, char_n: int,
@@ -227,12 +227,23 @@ def xxh64_hashes(buf: bytes, starts: list[int], ends: list[int], seed: int = 0) 
 
 
 def minhash_params(num_perm: int = 128, seed: int = 1, scheme: str = "affine32") -> dict[str, list[int]]:
-    """datasketch's permutation parameters and empty signature (plain lists: they ship in a plan)."""
-    from datasketch import MinHash
-
-    ref = MinHash(num_perm=num_perm, seed=seed, scheme=scheme)
-    a, b = (np.asarray(p) for p in ref.permutations)
-    return {"a": a.tolist(), "b": b.tolist(), "empty": ref.hashvalues.tolist(), "dtype": str(ref.hashvalues.dtype)}
+    """datasketch's permutation parameters and empty signature (plain lists: they ship in a plan),
+    drawn as datasketch 2.0's `MinHash._init_permutations` / `_init_hashvalues` draw them (numpy's
+    RandomState(seed)) without importing datasketch: 0.5 s of the driver's start-up with its
+    scipy imports. tests/dedup/test_minhash.py checks them against datasketch's own."""
+    gen = np.random.RandomState(seed)
+    if scheme == "legacy":
+        pairs = [(gen.randint(1, _MERSENNE, dtype=np.uint64), gen.randint(0, _MERSENNE, dtype=np.uint64))
+                 for _ in range(num_perm)]
+        a, b = np.array(pairs, dtype=np.uint64).reshape(num_perm, 2).T
+        empty = np.full(num_perm, _MAX32, np.uint64)
+    elif scheme == "affine32":
+        a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)  # odd: a bijection
+        b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+        empty = np.full(num_perm, (1 << 32) - 1, np.uint32)
+    else:
+        raise ValueError(f"unknown MinHash scheme {scheme!r}")
+    return {"a": a.tolist(), "b": b.tolist(), "empty": empty.tolist(), "dtype": str(empty.dtype)}
 
 
 class MinHasher:
@@ -247,17 +258,19 @@ class MinHasher:
         self.b = np.asarray(params["b"], dtype)
         self.empty = np.asarray(params["empty"], np.dtype(params["dtype"]))
 
-    def _permuted(self, chunk: np.ndarray) -> np.ndarray:
-        """(num_perm, len(chunk)): every permutation of every gram hash in `chunk`. Permutations
-        as rows, grams as columns: measured with 4,096 grams x 128 permutations, the outer product
-        is 6x and a per-document `minimum.reduceat` along the rows 25x faster than the transpose."""
+    def _permuted(self, chunk: np.ndarray, buf: np.ndarray | None = None) -> np.ndarray:
+        """(num_perm, len(chunk)): every permutation of every gram hash in `chunk`, written into
+        `buf` (num_perm x _CHUNK, reused across chunks) when given. Permutations as rows, grams
+        as columns: measured with 4,096 grams x 128 permutations, the outer product is 6x and a
+        per-document `minimum.reduceat` along the rows 25x faster than the transpose."""
+        out = None if buf is None else buf[:, : len(chunk)]
         if self.scheme == "legacy":
-            phv = np.multiply.outer(self.a, chunk.astype(np.uint64))  # wraps mod 2^64 like datasketch
+            phv = np.multiply.outer(self.a, chunk.astype(np.uint64), out=out)  # wraps mod 2^64 like datasketch
             phv += self.b[:, None]
             phv %= _MERSENNE
             phv &= _MAX32
         else:
-            phv = np.multiply.outer(self.a, _fmix(chunk))
+            phv = np.multiply.outer(self.a, _fmix(chunk), out=out)
             phv += self.b[:, None]
         return phv
 
@@ -276,6 +289,7 @@ class MinHasher:
         d = len(offsets) - 1
         out = np.tile(self.empty, (d, 1))
         counts = np.diff(offsets)
+        buf = np.empty((len(self.a), _CHUNK), self.a.dtype)  # one buffer: no allocation per chunk
         i = 0
         while i < d:
             if counts[i] == 0:
@@ -288,7 +302,7 @@ class MinHasher:
             j = min(d, max(i + 1, int(np.searchsorted(offsets, offsets[i] + _CHUNK, side="right")) - 1))
             nonempty = i + np.flatnonzero(counts[i:j])
             lo = int(offsets[i])
-            phv = self._permuted(hv[lo:int(offsets[j])])
+            phv = self._permuted(hv[lo:int(offsets[j])], buf)
             out[nonempty] = np.minimum(out[nonempty], np.minimum.reduceat(phv, offsets[nonempty] - lo, axis=1).T)
             i = j
         return out

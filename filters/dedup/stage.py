@@ -214,14 +214,9 @@ def map_part_tasks(factory: Callable[[], Any], specs: list[dict[str, Any]], work
 
 def _round_task(spec: dict[str, Any]) -> dict[str, Any]:
     """One task of a round: run the function, then commit its marker (after its output file)."""
-    from pipelines.runner import release_memory
-
-    try:
-        out = getattr(cc, spec["fn"])(spec)
-        atomic_write_json(spec["marker"], out)
-        return out
-    finally:
-        release_memory()
+    out = getattr(cc, spec["fn"])(spec)
+    atomic_write_json(spec["marker"], out)
+    return out
 
 
 def run_round(label: str, fn: str, specs: list[dict[str, Any]], folder: Path, workers: int | None) -> list[dict]:

@@ -13,7 +13,8 @@ from datasketch import MinHash
 from filters.dedup import components as cc
 from filters.dedup.config import MinHashConfig
 from filters.dedup.exact import exact_key, normalize
-from filters.dedup.minhash import MinHasher, Shingler, candidate_probability, gram_bounds, resolve_bands
+from filters.dedup.minhash import (MinHasher, Shingler, band_key_matrix, band_keys, batch_gram_hashes, candidate_probability,
+                                   gram_bounds, gram_hashes, minhash_params, resolve_bands)
 
 
 def _text(rng: random.Random, n: int) -> str:
@@ -195,3 +196,39 @@ def test_ascii_shingle_text_equals_regex():
         for s in (t, exact.normalize(t)):
             assert exact.shingle_text(s) == " ".join(exact._PUNCT.sub(" ", s).split())
     assert exact.shingle_text("naïve, café!") == "naïve café"  # non-ASCII: the regex path
+
+
+@pytest.mark.parametrize("scheme", ["affine32", "legacy"])
+def test_params_drawn_as_datasketch_draws_them(scheme):
+    ref = MinHash(num_perm=64, seed=7, scheme=scheme)
+    ours = minhash_params(64, 7, scheme)
+    assert ours["a"] == ref.permutations[0].tolist() and ours["b"] == ref.permutations[1].tolist()
+    assert ours["empty"] == ref.hashvalues.tolist() and ours["dtype"] == str(ref.hashvalues.dtype)
+
+
+@pytest.mark.parametrize("scheme,kind", [("affine32", "poly64"), ("affine32", "sha1"), ("legacy", "poly64")])
+def test_batched_hashes_and_signatures_equal_one_document_at_a_time(scheme, kind):
+    """Empty texts, texts shorter than a gram, character grams, and texts longer than a
+    permutation chunk, mixed in one batch."""
+    rng = random.Random(3)
+    bufs, chars = [], []
+    for i in range(400):
+        r = rng.random()
+        if r < 0.1:
+            bufs.append(b"" if i % 2 else "中文".encode())
+            chars.append(bool(i % 2 == 0))
+        elif r < 0.25:
+            bufs.append("".join(rng.choice("中文字符测试数据的一是不了人我在有") for _ in range(rng.randint(1, 80))).encode())
+            chars.append(True)
+        else:
+            bufs.append(_text(rng, rng.choice([1, 3, 5, 6, 50, 700, 5000])).encode())
+            chars.append(False)
+    hasher = MinHasher(128, 1, scheme)
+    hv, off = batch_gram_hashes(bufs, chars, 5, 3, kind)
+    sigs = hasher.signatures(hv, off)
+    for i, (b, c) in enumerate(zip(bufs, chars)):
+        one = gram_hashes(b, 3 if c else 5, c, kind) if b else np.empty(0, np.uint32)
+        assert np.array_equal(hv[off[i]:off[i + 1]], one)
+        assert np.array_equal(sigs[i], hasher.signature(one))
+    keys = band_key_matrix(sigs, 16, 8)
+    assert keys.shape == (len(bufs), 16) and keys[5].tolist() == band_keys(sigs[5], 16, 8)
