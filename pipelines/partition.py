@@ -3,10 +3,11 @@
 The read stage's unit of work is a *part* of about `runtime.part_mb` MB of text, not one input
 file: small files of a source are grouped (in listing order) until a part is full, and a large
 file is split where its format allows it — by byte ranges, a range owning the records that start
-in it: uncompressed jsonl lines, WARC/WET/ARC records (a .warc.gz by gzip member, one a record),
-MediaWiki dump pages (a multistream .bz2 by stream) — and parquet by row groups. Other compressed
-streams (jsonl.gz, a WARC or dump that is one gzip/bz2 stream, xz) and code trees are one part per
-file: their record boundaries are only found by reading from the start.
+in it: jsonl lines, WARC/WET/ARC records, MediaWiki dump pages; a gzip/bz2 file of several members
+(a .warc.gz gzipped per record, a multistream dump, bgzip / pbzip2 jsonl) by the members that start
+in the range — and parquet by row groups. A file that is one compressed stream (found by reading its
+first MiB), xz, and code trees are one part per file: their record boundaries are only found by
+reading from the start.
 
 A part's name is `SOURCE-HASH`, the hash of what it reads: (path, size, range, position in the
 listing); its key holds the files' mtime or etag. A changed, added or removed file changes only
@@ -31,10 +32,11 @@ from pipelines.sources.files import glob_root, list_paths, resolve_path
 # Text is worth about 4x its compressed bytes (gzip/bz2/xz/zstd on natural text: 3-5x).
 COMPRESSED_TEXT_FACTOR = 4
 # Kinds split by byte ranges, and the compressions (by name) they are split under: a range owns the
-# records that start in it (jsonl lines; WARC/ARC records, in a .warc.gz gzip members; dump pages,
-# in a .bz2 / .gz dump the streams / members). A compressed WARC or dump that proves to be one
-# stream is read whole by its first piece, which says so (pipelines/sources/pieces.py).
-RANGE_SPLITS: dict[str, tuple[str | None, ...]] = {"jsonl": (None,), "web": (None, "gzip"),
+# records that start in it (jsonl lines; WARC/ARC records, in a .warc.gz gzip members; dump pages;
+# in a compressed file, the records starting in the gzip members / bz2 streams that start in it). A
+# compressed file that proves to be one stream is read whole by its first piece, which says so
+# (pipelines/sources/pieces.py).
+RANGE_SPLITS: dict[str, tuple[str | None, ...]] = {"jsonl": (None, "gzip", "bz2"), "web": (None, "gzip"),
                                                    "encyclopedia": (None, "gzip", "bz2")}
 log = logging.getLogger(__name__)
 

@@ -128,8 +128,10 @@ def bounds(f: IO[bytes], find: Finder, start: int, end: int, size: int) -> tuple
     return first, (find(f, end, None) if end < size else None)
 
 
-def decompressed_piece(f: IO[bytes], kind: str, first: int, next_start: int | None) -> IO[bytes]:
-    """A buffered stream of the members from `first` on (resynchronising past corrupt ones, as the
-    whole-file reader does); its `.raw.limit` is where the member at `next_start` begins in it."""
+def decompressed_piece(f: IO[bytes], kind: str, first: int, next_start: int | None, resync: bool = True
+                       ) -> IO[bytes]:
+    """A buffered stream of the members from `first` on (`resync`: past corrupt ones, as the web and
+    encyclopedia readers read whole files); its `.raw.limit` is where the member at `next_start`
+    begins in it."""
     f.seek(first)
-    return decompress_stream(f, kind, resync=True, base=first, stop_at=next_start)
+    return decompress_stream(f, kind, resync=resync, base=first, stop_at=next_start)

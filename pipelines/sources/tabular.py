@@ -6,8 +6,10 @@ import json
 from typing import Any, Iterator
 
 from pipelines.config import ReadConfig, SourceConfig
-from pipelines.sources.base import Doc, Drop, Record
-from pipelines.sources.compression import STREAM_ERRORS, open_decompressed, read_bounded_lines, stream_error_reason
+from pipelines.sources import pieces
+from pipelines.sources.base import Doc, Drop, Note, Record
+from pipelines.sources.compression import STREAM_ERRORS, compression_of, open_decompressed, read_bounded_lines, \
+    stream_error_reason
 from pipelines.sources.files import open_binary
 
 
@@ -50,35 +52,100 @@ def _ranged_lines(stream, start: int, end: int, max_line_bytes: int):
         pos += n
 
 
+def _compressed_lines(stream, max_line_bytes: int, lead: bool, limit):
+    """The lines of a piece of a multi-member compressed file, decompressed from its first member
+    on. Whether that member's output starts a line is not known without the member before, so the
+    border is biased to the piece before: it owns every line that starts at or before `limit()`
+    (where the next piece's first member begins in its output), and a piece skips its first line
+    (`lead`), which the piece before has read. An error while skipping is the piece before's."""
+    pos = 0
+    lines = read_bounded_lines(stream, max_line_bytes)
+    while True:
+        try:
+            item = next(lines, None)
+        except STREAM_ERRORS:
+            if lead:
+                return
+            raise
+        if item is None:
+            return
+        stop = limit()
+        if stop is not None and pos > stop:
+            return
+        pos += item[1]
+        if lead:
+            lead = False
+            continue
+        yield item
+
+
 def read_jsonl(path: str, src: SourceConfig, cfg: ReadConfig, byte_range: tuple[int, int] | None = None
-               ) -> Iterator[Record]:
+               ) -> Iterator[Record | Note]:
     """Records of a jsonl file, or of the lines starting in `byte_range` (an uncompressed file
-    split into parts): there a record's position is its line within the range."""
-    any_line = False
+    split into parts; a gzip/bz2 file of several members by the members starting in it, e.g.
+    bgzip's or pbzip2's): there a record's position is its line within the range."""
+    if byte_range is not None and compression_of(path):
+        yield from _compressed_piece(path, src, cfg, *byte_range)
+        return
     try:
         with open_decompressed(path) as stream:
             lines = (read_bounded_lines(stream, cfg.max_line_bytes) if byte_range is None
                      else _ranged_lines(stream, byte_range[0], byte_range[1], cfg.max_line_bytes))
-            for lineno, (line, _n) in enumerate(lines):
-                any_line = True
-                if line is None:
-                    yield Drop("line_too_long", meta={"line": lineno})
-                    continue
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line.decode("utf-8"))
-                except UnicodeDecodeError:
-                    yield Drop("undecodable_bytes", meta={"line": lineno})
-                    continue
-                except json.JSONDecodeError:
-                    yield Drop("invalid_json", meta={"line": lineno})
-                    continue
-                yield _with_position(_record(obj, src, {}), "line", lineno)
+            yield from _line_records(lines, src, empty=byte_range is None)
     except STREAM_ERRORS as exc:
         yield Drop(stream_error_reason(path, exc))
-        return
-    if not any_line and not byte_range:
+
+
+def _compressed_piece(path: str, src: SourceConfig, cfg: ReadConfig, start: int, end: int
+                      ) -> Iterator[Record | Note]:
+    kind = compression_of(path)
+    f = pieces.open_raw(path)
+    try:
+        size = pieces.file_size(f)
+        reason = f"{kind}_jsonl" if kind not in ("gzip", "bz2") else None
+        if reason is None:
+            find = pieces.member_finder(kind, lambda head: True)
+            reason = None if pieces.splittable(f, find, size) else f"single_{kind}_stream"
+        if reason is None:
+            first, following = pieces.bounds(f, find, start, end, size)
+            if first is None:
+                return
+            stream, f = pieces.decompressed_piece(f, kind, first, following, resync=False), None
+            try:
+                with stream:
+                    lines = _compressed_lines(stream, cfg.max_line_bytes, first > 0, lambda: stream.raw.limit)
+                    yield from _line_records(lines, src, empty=first == 0)
+            except STREAM_ERRORS as exc:
+                yield Drop(stream_error_reason(path, exc))
+            return
+    finally:
+        if f is not None:
+            f.close()
+    if start == 0:  # read whole by the first piece; the others own nothing
+        yield Note(f"unsplit_{reason}", f"{path}: {reason.replace('_', ' ')}, read whole")
+        yield from read_jsonl(path, src, cfg)
+
+
+def _line_records(lines, src: SourceConfig, empty: bool) -> Iterator[Record]:
+    """Records of (line bytes | None, length) pairs; `empty`: a file without a line is a drop."""
+    any_line = False
+    for lineno, (line, _n) in enumerate(lines):
+        any_line = True
+        if line is None:
+            yield Drop("line_too_long", meta={"line": lineno})
+            continue
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            yield Drop("undecodable_bytes", meta={"line": lineno})
+            continue
+        except json.JSONDecodeError:
+            yield Drop("invalid_json", meta={"line": lineno})
+            continue
+        yield _with_position(_record(obj, src, {}), "line", lineno)
+    if not any_line and empty:
         yield Drop("empty_file")
 
 

@@ -110,10 +110,12 @@ def _records(out) -> tuple[list, list]:
 
 def test_real_warcs_and_dumps_split_into_parts_read_as_whole(tmp_path, ray_local):
     """The real iana capture (787 kB .warc.gz, a gzip member a record), gensim's real enwiki dump as
-    shipped (1.7 MB, one bz2 stream) and re-compressed as a multistream dump (10 pages a stream):
+    shipped (1.7 MB, one bz2 stream) and re-compressed as a multistream dump (10 pages a stream), and
+    Debian's real Chinese fortunes as bgzip-style gzip members (a member per 64 kB, lines cut):
     with part_mb 1 they become parts of ranges (the single stream read whole by its first part,
     counted), and the documents and drops are those of the one-part-per-file run."""
     import bz2
+    import gzip
     import shutil
 
     from data.real.realset import ensure_built, warcs, wiki_dumps
@@ -126,22 +128,26 @@ def test_real_warcs_and_dumps_split_into_parts_read_as_whole(tmp_path, ray_local
     shutil.copy(real["pywb-iana.warc.gz"], tmp_path / "in" / "iana.warc.gz")
     shutil.copy(real[enwiki], tmp_path / "in" / "shipped.xml.bz2")
     (tmp_path / "in" / "multi.xml.bz2").write_bytes(multistream(bz2.decompress(open(real[enwiki], "rb").read()), 10))
+    zh = open(ensure_built() / "web" / "zh" / "fortunes-zh.jsonl", "rb").read()  # bgzip-style: 64 kB members
+    (tmp_path / "in" / "zh.jsonl.gz").write_bytes(b"".join(gzip.compress(zh[i:i + 65280]) for i in range(0, len(zh), 65280)))
     sources = [{"name": "web", "kind": "web", "paths": [str(tmp_path / "in" / "*.warc.gz")]},
-               {"name": "wiki", "kind": "encyclopedia", "paths": [str(tmp_path / "in" / "*.xml.bz2")]}]
+               {"name": "wiki", "kind": "encyclopedia", "paths": [str(tmp_path / "in" / "*.xml.bz2")]},
+               {"name": "zh", "kind": "jsonl", "paths": [str(tmp_path / "in" / "*.jsonl.gz")]}]
     whole = make_config(tmp_path / "whole", sources)
     split = make_config(tmp_path / "split", sources, runtime={"part_mb": 1})
-    assert len(plan_read_parts(whole, None)) == 2  # (the two dumps grouped in one part)
+    assert len(plan_read_parts(whole, None)) == 3  # (the two dumps grouped in one part)
     specs = plan_read_parts(split, None)
     by_file = {}
     for s in specs:
         assert len(s["files"]) == 1 and "range" in s["files"][0]
         by_file.setdefault(s["files"][0]["shown_path"].rsplit("/", 1)[1], []).append(s["files"][0]["range"])
     # compressed: 1 MB of text ~ 256 kB stored
-    assert {k: len(v) for k, v in by_file.items()} == {"iana.warc.gz": 4, "multi.xml.bz2": 7, "shipped.xml.bz2": 7}
+    assert {k: len(v) for k, v in by_file.items()} == {"iana.warc.gz": 4, "multi.xml.bz2": 7, "shipped.xml.bz2": 7,
+                                                       "zh.jsonl.gz": 3}
     run_config(whole)
     report = run_config(split)
     a, b = _records(tmp_path / "whole" / "out"), _records(tmp_path / "split" / "out")
-    assert a == b and len(a[0]) == 16 + 2 * 106 and len(a[1]) == 32 + 2 * 100  # web: 16 pages, 32 drops
+    assert a == b and len(a[0]) == 16 + 2 * 106 + 5671 and len(a[1]) == 32 + 2 * 100  # web: 16 pages, 32 drops
     read = next(s for s in report["stages"] if s["name"] == "read")
     assert read["counters"]["unsplit_single_bz2_stream"] == 1
     ids = read_dir(tmp_path / "split" / "out" / "documents").column("id").to_pylist()

@@ -192,3 +192,32 @@ def test_pieces_of_files_on_s3_read_by_ranged_reads(real, tmp_path):
             got = [r for a, b in zip(cuts, cuts[1:]) for r in reader(remote, src, cfg, byte_range=(a, b))]
             want = list(reader(local, src, cfg))
             assert [key(r, False) for r in got] == [key(r, False) for r in want] and len(want) >= 4
+
+
+def test_multi_member_compressed_jsonl_reads_the_same_in_pieces(tmp_path):
+    """Real Chinese text (chardet's feeds, 620 kB of jsonl) compressed as bgzip does (gzip members of
+    64 kB of input, lines cut across members) and as pbzip2 does (a bz2 stream per 100 kB): pieces
+    read every line once, as the whole file does; one gzip stream is read whole by its first piece."""
+    from pipelines.sources.tabular import read_jsonl
+
+    src = SourceConfig(name="zh", kind="jsonl", paths=["x"])
+    data = open(ensure_built() / "web" / "zh" / "chardet-feeds.jsonl", "rb").read() + b"not json\n" + b'{"text": "cut'
+
+    def rec(r) -> tuple:  # (a drop's `line` counts within its piece, as for uncompressed pieces)
+        return key(r, False)[:2] + (r.id, json.dumps({k: v for k, v in r.meta.items() if k != "line"}))
+
+    whole = [rec(r) for r in read_jsonl(_write_bytes(tmp_path / "plain.jsonl", data), src, CFG)]
+    assert whole[-2:] == [("Drop", "invalid_json", None, "{}"), ("Drop", "invalid_json", None, "{}")]
+    for name, compress, block, note in (("bgzip.jsonl.gz", gzip.compress, 65280, None),
+                                        ("pbzip2.jsonl.bz2", bz2.compress, 100_000, None),
+                                        ("one.jsonl.gz", gzip.compress, len(data), "unsplit_single_gzip_stream")):
+        path = _write_bytes(tmp_path / name, b"".join(compress(data[i:i + block]) for i in range(0, len(data), block)))
+        pieces, notes, holding = read_in_pieces(read_jsonl, path, src, CFG, 20_000)
+        assert [rec(r) for r in pieces] == whole, name
+        assert notes == ([note] if note else [])
+        assert holding == 1 if note else holding > 5
+
+
+def _write_bytes(path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
