@@ -26,6 +26,13 @@ still be read, and `error`:
 
 A file in another encoding (UTF-16 with a byte-order mark, as gensim's bgwiki test dump, or an
 encoding named by the XML declaration) is transcoded to UTF-8 chunk by chunk first.
+
+A page without `<ns>` (export schema before 0.5) takes the namespace its title's prefix names in
+the dump's `<siteinfo>`. A large dump is read in pieces (`byte_range`, pipelines/sources/pieces.py):
+a piece owns the pages whose start tag lies in its range (a multistream .bz2 / multi-member .gz:
+in the streams that start in it) and reads the dump's head for its encoding and namespaces, so the
+pieces of a dump read exactly its pages. Offsets in a compressed piece's drops count from its
+first stream (`from_offset`). A single-stream or transcoded dump is read whole by its first piece.
 """
 
 from __future__ import annotations

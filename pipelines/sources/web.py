@@ -16,6 +16,11 @@ magic bytes when the name does not say): a cut stream ends the file with one Dro
 after every complete record before it. A corrupt gzip member (a WARC is gzipped per record) costs
 the record it held: `corrupt_gzip` with the record's url where its head could be salvaged (else
 the offset only), and reading goes on at the next member.
+
+A large file is read in pieces (`byte_range`, pipelines/sources/pieces.py): a piece owns the
+records whose header starts in its range (a .warc.gz: whose gzip member starts in it), and the
+pieces of a file read exactly its records; a piece of an ARC learns its version from the file's
+filedesc. Offsets in a compressed piece's drops count from its first member (`from_offset`).
 """
 
 from __future__ import annotations

@@ -221,3 +221,17 @@ def test_multi_member_compressed_jsonl_reads_the_same_in_pieces(tmp_path):
 def _write_bytes(path, data: bytes) -> str:
     path.write_bytes(data)
     return str(path)
+
+
+def test_a_real_arc_reads_the_same_in_pieces(real, tmp_path):
+    """ARC (v1) records repeated after the real file's filedesc (plain, and gzipped per record as
+    pywb's .arc.gz is): pieces that start in the middle read ARC headers, learnt from the filedesc."""
+    arc = open(real["pywb-example.arc"], "rb").read()
+    filedesc, record = arc[:151], arc[151:]  # (the real file: a filedesc, then one response record)
+    assert record.startswith(b"http://example.com/ ")
+    plain = _write_bytes(tmp_path / "x.arc", filedesc + record * 6)
+    gz = _write_bytes(tmp_path / "x.arc.gz", gzip.compress(filedesc) + gzip.compress(record) * 6)
+    for path, step in ((plain, 700), (gz, 500)):
+        whole = [key(r) for r in read_web(path, WEB, WEB_CFG)]
+        pieces, notes, holding = read_in_pieces(read_web, path, WEB, WEB_CFG, step)
+        assert [key(r) for r in pieces] == whole and len(whole) == 6 and holding > 3 and not notes
