@@ -253,42 +253,29 @@ def _file_head(path: str) -> tuple[bool, dict[str, str]]:
 
 
 def _read_piece(path: str, src: SourceConfig, cfg: ReadConfig, start: int, end: int) -> Iterator[Record | Note]:
-    kind = compression_of(path)
-    f = pieces.open_raw(path)
-    try:
-        size = pieces.file_size(f)
-        reason = None
+    def plan(f, size: int):
+        kind = compression_of(path)
         if kind not in (None, "gzip", "bz2"):
-            reason = f"{kind}_xml"
-        elif kind:
+            return f"{kind}_xml"
+        if kind:
             find = pieces.member_finder(kind, lambda head: True)
             if not pieces.splittable(f, find, size):
-                reason = f"single_{kind}_stream"
-        if reason is None:
-            transcoded, namespaces = _file_head(path)
-            if transcoded:  # its byte offsets are not the UTF-8 stream's
-                reason = "transcoded_xml"
-        if reason is None:
-            if kind:
-                first, following = pieces.bounds(f, find, start, end, size)
-                if first is None:
-                    return
-                stream, f = pieces.decompressed_piece(f, kind, first, following), None
-                yield from _read_pages(path, lambda: stream, cfg, namespaces, lead=first > 0,
-                                       limit=lambda: stream.raw.limit, offsets={"from_offset": first})
-            else:
-                f.seek(start)
-                stream, f = f, None
-                stop = end - start if end < size else None
-                yield from _read_pages(path, lambda: stream, cfg, namespaces, base=start, lead=start > 0,
-                                       limit=lambda: stop)
-            return
-    finally:
-        if f is not None:
-            f.close()
-    if start == 0:  # read whole by the first piece; the others own nothing
-        yield Note(f"unsplit_{reason}", f"{path}: {reason.replace('_', ' ')}, read whole")
-        yield from read_encyclopedia(path, src, cfg)
+                return f"single_{kind}_stream"
+        transcoded, namespaces = _file_head(path)
+        if transcoded:  # its byte offsets are not the UTF-8 stream's
+            return "transcoded_xml"
+        if kind:
+            first, following = pieces.bounds(f, find, start, end, size)
+            if first is None:
+                return None
+            stream = pieces.decompressed_piece(f, kind, first, following)
+            return _read_pages(path, lambda: stream, cfg, namespaces, lead=first > 0, limit=lambda: stream.raw.limit,
+                               offsets={"from_offset": first})
+        f.seek(start)
+        stop = end - start if end < size else None
+        return _read_pages(path, lambda: f, cfg, namespaces, base=start, lead=start > 0, limit=lambda: stop)
+
+    return pieces.read_piece(path, start, plan, lambda: read_encyclopedia(path, src, cfg))
 
 
 def _watch_head(chunks: Iterator[bytes], namespaces: dict[str, str]) -> Iterator[bytes]:

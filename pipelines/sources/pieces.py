@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import io
 import re
-from typing import IO, Callable
+from typing import IO, Callable, Iterator
 
 from pipelines import storage
+from pipelines.sources.base import Note
 from pipelines.sources.compression import _DECOMPRESS_ERRORS, _DECOMPRESSORS, _MEMBER_START, decompress_stream
 
 # A multi-member file shows its second member within this many bytes (a WARC's warcinfo record, a
@@ -135,3 +136,24 @@ def decompressed_piece(f: IO[bytes], kind: str, first: int, next_start: int | No
     begins in it."""
     f.seek(first)
     return decompress_stream(f, kind, resync=resync, base=first, stop_at=next_start)
+
+
+def read_piece(path: str, start: int, plan: Callable[[IO[bytes], int], "Iterator | str | None"],
+               whole: Callable[[], Iterator]) -> Iterator:
+    """The records of the piece of `path` that starts at `start`. `plan(f, size)` (f: the raw file)
+    gives the piece's records (a generator that takes `f` over and closes it), None when the piece
+    owns nothing, or the reason the file cannot be split: then its first piece reads it `whole`,
+    after a Note that says so, and the others own nothing."""
+    f = open_raw(path)
+    try:
+        got = plan(f, file_size(f))
+    except BaseException:
+        f.close()
+        raise
+    if got is None or isinstance(got, str):
+        f.close()
+        if isinstance(got, str) and start == 0:
+            yield Note(f"unsplit_{got}", f"{path}: {got.replace('_', ' ')}, read whole")
+            yield from whole()
+        return
+    yield from got

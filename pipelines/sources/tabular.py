@@ -98,32 +98,29 @@ def read_jsonl(path: str, src: SourceConfig, cfg: ReadConfig, byte_range: tuple[
 
 def _compressed_piece(path: str, src: SourceConfig, cfg: ReadConfig, start: int, end: int
                       ) -> Iterator[Record | Note]:
-    kind = compression_of(path)
-    f = pieces.open_raw(path)
+    def plan(f, size: int):
+        kind = compression_of(path)
+        if kind not in ("gzip", "bz2"):
+            return f"{kind}_jsonl"
+        find = pieces.member_finder(kind, lambda head: True)
+        if not pieces.splittable(f, find, size):
+            return f"single_{kind}_stream"
+        first, following = pieces.bounds(f, find, start, end, size)
+        if first is None:
+            return None
+        return _member_records(path, pieces.decompressed_piece(f, kind, first, following, resync=False), src, cfg,
+                               first)
+
+    return pieces.read_piece(path, start, plan, lambda: read_jsonl(path, src, cfg))
+
+
+def _member_records(path: str, stream, src: SourceConfig, cfg: ReadConfig, first: int) -> Iterator[Record]:
     try:
-        size = pieces.file_size(f)
-        reason = f"{kind}_jsonl" if kind not in ("gzip", "bz2") else None
-        if reason is None:
-            find = pieces.member_finder(kind, lambda head: True)
-            reason = None if pieces.splittable(f, find, size) else f"single_{kind}_stream"
-        if reason is None:
-            first, following = pieces.bounds(f, find, start, end, size)
-            if first is None:
-                return
-            stream, f = pieces.decompressed_piece(f, kind, first, following, resync=False), None
-            try:
-                with stream:
-                    lines = _compressed_lines(stream, cfg.max_line_bytes, first > 0, lambda: stream.raw.limit)
-                    yield from _line_records(lines, src, empty=first == 0)
-            except STREAM_ERRORS as exc:
-                yield Drop(stream_error_reason(path, exc))
-            return
-    finally:
-        if f is not None:
-            f.close()
-    if start == 0:  # read whole by the first piece; the others own nothing
-        yield Note(f"unsplit_{reason}", f"{path}: {reason.replace('_', ' ')}, read whole")
-        yield from read_jsonl(path, src, cfg)
+        with stream:
+            lines = _compressed_lines(stream, cfg.max_line_bytes, first > 0, lambda: stream.raw.limit)
+            yield from _line_records(lines, src, empty=first == 0)
+    except STREAM_ERRORS as exc:
+        yield Drop(stream_error_reason(path, exc))
 
 
 def _line_records(lines, src: SourceConfig, empty: bool) -> Iterator[Record]:

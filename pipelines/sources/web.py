@@ -32,8 +32,8 @@ from pipelines.config import ReadConfig, SourceConfig
 from pipelines.sources import pieces
 from pipelines.sources.base import Drop, Doc, Note, Record
 from pipelines.sources.charset import decode_page, split_content_type
-from pipelines.sources.compression import ErrorLatch, compression_of, decompress_stream, one_ahead, \
-    open_decompressed, sniff_compression, stream_error_reason, stream_gaps
+from pipelines.sources.compression import ErrorLatch, compression_of, one_ahead, open_decompressed, \
+    sniff_compression, stream_error_reason, stream_gaps
 from pipelines.sources.extract import extract_main_text
 from pipelines.sources.http import HttpError, decode_body, parse_response
 from pipelines.sources.warc import ARC_RECORD_START, RECORD_START, WarcDamage, WarcRecord, format_version, \
@@ -139,39 +139,28 @@ def read_web(path: str, src: SourceConfig, cfg: ReadConfig, byte_range: tuple[in
 
 
 def _read_piece(path: str, src: SourceConfig, cfg: ReadConfig, start: int, end: int) -> Iterator[Record | Note]:
-    f = pieces.open_raw(path)
-    try:
-        size = pieces.file_size(f)
+    def plan(f, size: int):
         kind = compression_of(path) or sniff_compression(f)
         if kind not in (None, "gzip"):  # a bz2/xz WARC is one stream: no record starts to find
-            reason = f"{kind}_warc"
-        else:
-            arc = _file_format(f, kind)
-            find = (pieces.member_finder(kind, lambda head: record_head_ok(head, arc)) if kind else
-                    lambda f_, a, b: pieces.find_start(f_, a, b, ARC_RECORD_START if arc else RECORD_START,
-                                                        lambda g, p: is_record_start(g, p, arc)))
-            reason = "single_gzip_stream" if kind and not pieces.splittable(f, find, size) else None
-        if reason is None:
-            first, following = pieces.bounds(f, find, start, end, size)
-            if first is None:
-                return
-            if kind:
-                stream, f = pieces.decompressed_piece(f, kind, first, following), None
-                yield from _read_stream(path, stream, cfg, arc=arc if first else None,
-                                        limit=lambda: stream.raw.limit, offsets={"from_offset": first})
-            else:
-                f.seek(first)
-                stop = None if following is None else following - first
-                raw_stream, f = f, None
-                yield from _read_stream(path, raw_stream, cfg, arc=arc if first else None, base=first,
-                                        limit=lambda: stop)
-            return
-    finally:
-        if f is not None:
-            f.close()
-    if start == 0:  # read whole by the first piece; the others own nothing
-        yield Note(f"unsplit_{reason}", f"{path}: one {reason.replace('_', ' ')}, read whole")
-        yield from read_web(path, src, cfg)
+            return f"{kind}_warc"
+        arc = _file_format(f, kind)
+        find = (pieces.member_finder(kind, lambda head: record_head_ok(head, arc)) if kind else
+                lambda f_, a, b: pieces.find_start(f_, a, b, ARC_RECORD_START if arc else RECORD_START,
+                                                    lambda g, p: is_record_start(g, p, arc)))
+        if kind and not pieces.splittable(f, find, size):
+            return "single_gzip_stream"
+        first, following = pieces.bounds(f, find, start, end, size)
+        if first is None:
+            return None
+        if kind:
+            stream = pieces.decompressed_piece(f, kind, first, following)
+            return _read_stream(path, stream, cfg, arc=arc if first else None, limit=lambda: stream.raw.limit,
+                                offsets={"from_offset": first})
+        f.seek(first)
+        stop = None if following is None else following - first
+        return _read_stream(path, f, cfg, arc=arc if first else None, base=first, limit=lambda: stop)
+
+    return pieces.read_piece(path, start, plan, lambda: read_web(path, src, cfg))
 
 
 def _file_format(f, kind: str | None) -> int:
