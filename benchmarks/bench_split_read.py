@@ -1,8 +1,8 @@
 """Large WARCs and dumps split into read parts (pipelines/partition.py, pipelines/sources/pieces.py).
 
 Prints, for real files made real-sized by concatenation (the real-data set's iana capture, a
-.warc.gz gzipped per record; gensim's real enwiki dump re-compressed as Wikimedia's multistream
-dumps are, 100 pages a bz2 stream):
+.warc.gz gzipped per record; Debian's Chinese fortunes as jsonl gzipped as bgzip does; gensim's
+real enwiki dump re-compressed as Wikimedia's multistream dumps are, 100 pages a bz2 stream):
 - how many parts the read stage plans at a given part_mb,
 - that the records of the parts, read one after the other, are those of the whole file (same text,
   meta, drops and reasons, same order),
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import bz2
+import gzip
 import json
 import sys
 import tempfile
@@ -31,6 +32,7 @@ from pipelines.config import ReadConfig, SourceConfig, parse_config  # noqa: E40
 from pipelines.partition import plan_read_parts  # noqa: E402
 from pipelines.sources.base import Doc, Note  # noqa: E402
 from pipelines.sources.encyclopedia import read_encyclopedia  # noqa: E402
+from pipelines.sources.tabular import read_jsonl  # noqa: E402
 from pipelines.sources.web import read_web  # noqa: E402
 from tests.sources.fixtures import multistream  # noqa: E402
 
@@ -80,6 +82,11 @@ def main() -> None:
         warc.write_bytes(open(real["pywb-iana.warc.gz"], "rb").read() * args.copies)
         _compare(f"iana .warc.gz x{args.copies}", warc, "web", read_web, SourceConfig(name="s", kind="web", paths=["x"]),
                  ReadConfig(extractor="resiliparse"), args.part_mb)
+        zh = (ensure_built() / "web" / "zh" / "fortunes-zh.jsonl").read_bytes() * args.copies
+        bgz = d / "zh.jsonl.gz"  # bgzip's layout: a gzip member per 64 kB of input, lines cut across members
+        bgz.write_bytes(b"".join(gzip.compress(zh[i:i + 65280]) for i in range(0, len(zh), 65280)))
+        _compare(f"fortunes-zh jsonl x{args.copies}, bgzip-style .gz", bgz, "jsonl", read_jsonl,
+                 SourceConfig(name="s", kind="jsonl", paths=["x"]), ReadConfig(), args.part_mb)
         xml = bz2.decompress(open(real[ENWIKI], "rb").read())
         dump = d / "enwiki-multistream.xml.bz2"
         dump.write_bytes(multistream(xml, 100) * args.copies)
