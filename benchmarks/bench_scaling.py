@@ -107,6 +107,7 @@ class Probe:
         self.driver: dict[str, int] = {}
         self.at_start: dict[str, int] = {}  # the driver's RSS when the stage began: peak - this = the stage's own rise
         self.peak_worker = self.peak_workers = 0
+        self.worker_by_stage: dict[str, int] = {}  # the largest worker process while the stage ran
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
@@ -123,6 +124,7 @@ class Probe:
                             r = p.memory_info().rss
                             total += r
                             self.peak_worker = max(self.peak_worker, r)
+                            self.worker_by_stage[self.stage] = max(self.worker_by_stage.get(self.stage, 0), r)
                     except self.psutil.Error:
                         pass
                 self.peak_workers = max(self.peak_workers, total)
@@ -179,7 +181,8 @@ def child(data: Path, out: Path, workers: int, dedup: bool, docs: int = 0) -> No
         "driver_mib": {k: round(v / MiB) for k, v in probe.driver.items()},
         "driver_rise_mib": {k: round((probe.driver.get(k, v) - v) / MiB) for k, v in probe.at_start.items()},
         "driver_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "worker_mib": round(probe.peak_worker / MiB), "workers_mib": round(probe.peak_workers / MiB)}))
+        "worker_mib": round(probe.peak_worker / MiB), "workers_mib": round(probe.peak_workers / MiB),
+        "worker_by_stage_mib": {k: round(v / MiB) for k, v in probe.worker_by_stage.items()}}))
 
 
 def run_child(data: Path, out: Path, workers: int, dedup: bool, docs: int = 0) -> dict:
@@ -236,6 +239,8 @@ def main() -> None:
         per = " ".join(f"{k}={r['driver_mib'].get(k, 0)}(+{r['driver_rise_mib'].get(k, 0)})" for k in stages)
         print(f"{r['scale']:>3}x {r['workers']}w {r['records']:>9,}{r['documents']:>8,}{r['seconds']:>9.1f}"
               f"{max(r['driver_mib'].values()):>11}{r['worker_mib']:>11}{r['workers_mib']:>12}  {per}")
+        print(f"{'':<8}largest worker MiB by stage: "
+              + " ".join(f"{k}={r['worker_by_stage_mib'].get(k, 0)}" for k in stages))
     two = [r for r in rows if r["workers"] == 2]
     if len(two) > 1:
         lo, hi = two[0], two[-1]

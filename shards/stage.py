@@ -14,8 +14,8 @@ a row per document (the measured figures: benchmarks/bench_scaling.py).
    bucket only where a floor ends), workers apply it. `val_split`'s split.
 4. The canonical order (key = `doc_key(seed, id, epoch)`, then source, then id; per split) and
    the shard cuts, a distributed sort (`shards.order`): `scatter` by split and key range (B = a few
-   key ranges per worker, one file per task), the driver sums each range's tokens into its first
-   token, `bucket` tasks sort their range and cut it into shards (a document belongs to the shard
+   key ranges per worker, and about `BUCKET_ROWS` rows a range at most; one file per task), the
+   driver sums each range's tokens into its first token, `bucket` tasks sort their range and cut it into shards (a document belongs to the shard
    its first token falls in), returning tokens and documents per shard. So every shard's size,
    first token and first document are known, and checked against int32 offsets, before any is
    written. Nothing depends on B or the worker count.
@@ -67,6 +67,7 @@ SHARDS_DIR = "shards"
 MAX_SHARDS_PER_TASK = 16
 MIX_HIST_BITS = 10
 BUCKETS_PER_WORKER = 4  # key ranges of the sort: a few per worker, so a slow one is not the whole round
+BUCKET_ROWS = 1_000_000  # and about this many selection rows a range at most: a sort task's memory does not grow with the corpus
 # Selections up to this many tokens (tokenized tokens x the epochs cap) run every round here on the
 # driver, one task after the other: on a loaded 2-core machine a round of actors costs ~3 CPU-s and
 # ~10 s before it writes anything, writing 32M tokens (64 MB) ~1 CPU-s. Memory stays bounded by one
@@ -275,7 +276,7 @@ class ShardStage(Stage):
 
         # 4. the canonical order and the shard cuts, a distributed sort (checked before a shard is written)
         workers = ctx.workers or os.cpu_count() or 1
-        buckets = max(1, self.buckets_per_worker * workers)
+        buckets = max(1, self.buckets_per_worker * workers, math.ceil(sel.selected / BUCKET_ROWS))
         scat = round_dir(ctx.work, "scatter", {"buckets": buckets, "cuts": cuts})
         run(RoundFactory(scat, cfg.seed), [{"part": f.stem, "round": "scatter", "input": str(f), "cuts": cuts,
                                             "buckets": buckets} for f in sel_files], label="shards scatter", work=scat)
