@@ -15,8 +15,9 @@ a row per document (the measured figures: benchmarks/bench_scaling.py).
 4. The canonical order (key = `doc_key(seed, id, epoch)`, then source, then id; per split) and
    the shard cuts, a distributed sort (`shards.order`): `scatter` by split and key range (B = a few
    key ranges per worker, and about `BUCKET_ROWS` rows a range at most; one file per task), the
-   driver sums each range's tokens into its first token, `bucket` tasks sort their range and cut it into shards (a document belongs to the shard
-   its first token falls in), returning tokens and documents per shard. So every shard's size,
+   driver sums each range's tokens into its first token, `bucket` tasks sort their range and cut
+   it into shards (a document belongs to the shard its first token falls in), returning tokens
+   and documents per shard. So every shard's size,
    first token and first document are known, and checked against int32 offsets, before any is
    written. Nothing depends on B or the worker count.
 5. Writers (groups of consecutive shards) read their shards' rows, gather the tokens from the token
