@@ -90,6 +90,8 @@ class RuntimeConfig(StrictModel):
     workers: int | None = Field(None, gt=0, description="actors per stage; null = the cluster's CPUs")
     object_store_mb: int = Field(512, gt=0, description="local Ray only: object store size (spills to disk beyond)")
     dashboard: bool = Field(False, description="local Ray only: start the dashboard (binds 127.0.0.1)")
+    worker_logs: bool = Field(False, description="local Ray only: print the workers' stdout/stderr here (Ray's log "
+                              "monitor, ~90 MB); off, they stay in Ray's session logs (/tmp/ray/session_*/logs)")
     part_mb: float = Field(64.0, gt=0, description="read parts hold about this much text: small files "
                            "are grouped, large jsonl/parquet split (the unit of work of every stage)")
 

@@ -8,8 +8,9 @@
 - No local Ray process outlives the driver: a watchdog (pipelines/ray_watchdog.py) is started
   before Ray and kills what is left of the session when the driver is gone.
 - A local Ray starts only the head processes a one-machine run uses (`lean_head`): no autoscaler
-  monitor (nothing to scale) and no dashboard/API server unless `runtime.dashboard` asks for it;
-  the driver does not import the dashboard's dependencies to learn that they are installed.
+  monitor (nothing to scale), no dashboard/API server unless `runtime.dashboard` asks for it, no
+  log monitor unless `runtime.worker_logs` does; the driver does not import the dashboard's
+  dependencies to learn that they are installed.
 """
 
 from __future__ import annotations
@@ -80,14 +81,17 @@ def with_retries(start: Callable[[], Any], what: str, attempts: int = START_ATTE
 
 
 @contextlib.contextmanager
-def lean_head(dashboard: bool):
-    """While starting a local Ray: no autoscaler monitor, and no dashboard head process unless
-    `dashboard`. `ray.init(include_dashboard=False)` still starts the dashboard process (as an API
-    server for jobs, which a local run never submits), and the monitor only serves autoscaling.
-    Measured on this 2-core machine (ray 2.60, an idle local Ray with 2 workers): 10 processes,
-    1,008 MiB RSS (568 MiB PSS) and 3.8 s to start, against 8 processes, 792 MiB (437 MiB PSS)
-    and 3.1 s without them; `ray.shutdown` 1.3 s -> 0.6 s. Both are private Ray hooks (`RayParams`,
-    `Node.start_api_server`): if a Ray release lacks them, Ray starts as it would by itself."""
+def lean_head(dashboard: bool, worker_logs: bool = True):
+    """While starting a local Ray: no autoscaler monitor, no dashboard head process unless
+    `dashboard`, no log monitor unless `worker_logs`. `ray.init(include_dashboard=False)` still
+    starts the dashboard process (as an API server for jobs, which a local run never submits), the
+    monitor only serves autoscaling, and the log monitor only forwards workers' stdout/stderr
+    (grist's workers print nothing: a task's error reaches the driver as its exception). Measured
+    on this 2-core machine (ray 2.60, an idle local Ray with 2 workers): 10 processes, 1,008 MiB
+    RSS (568 MiB PSS) and 3.8 s to start, against 8 processes, 792 MiB (437 MiB PSS) and 3.1 s
+    without monitor and dashboard; the log monitor is 87 MiB RSS more; `ray.shutdown` 1.3 s ->
+    0.6 s. These are private Ray hooks (`RayParams`, `Node.start_api_server`): if a Ray release
+    lacks them, Ray starts as it would by itself."""
     try:
         from ray._private import node as ray_node, parameter
     except ImportError:
@@ -103,6 +107,8 @@ def lean_head(dashboard: bool):
         def __init__(self, *args: Any, **kwargs: Any):
             super().__init__(*args, **kwargs)
             self.no_monitor = True
+            if not worker_logs:
+                self.include_log_monitor = False
 
     def start_api_server(self: Any, *args: Any, **kwargs: Any) -> None:
         if dashboard:
