@@ -3,22 +3,22 @@ round) and how they are run. See shards/stage.py for the sequence, shards/split.
 shards/order.py for what each round computes.
 
 Every task writes its outputs, then its marker `WORK/stats/PART.json` (a `PartStats`), so a rerun
-after a kill redoes only unmarked tasks. `run_parts` runs a round as plain tasks through the runner
-(a round of tasks costs milliseconds, an actor pool seconds), or, for a small selection, here on the
-driver one task after the other (`tokenizer.stage.map_small`; memory bounded by a task).
+after a kill redoes only unmarked tasks. `mapper` runs a round through the runner (`ctx.map_parts`),
+or, for a small selection, here on the driver one task after the other (`tokenizer.stage.map_small`;
+memory bounded by a task).
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow.compute as pc
 
 from pipelines import storage
 from pipelines.mixture_select import table_bytes
-from pipelines.parts import PartStats, atomic_write_json, done_parts, load_part_stats
+from pipelines.parts import PartStats, atomic_write_json
 from pipelines.stage import StageContext
 from pipelines.step import Resources
 from shards import order
@@ -26,37 +26,12 @@ from shards.export import SplitFile, assemble
 from shards.split import scan_val
 from tokenizer.stage import map_small
 
-_TASKS: dict[str, Any] = {}  # per worker process: the part task built once per round, like an actor
-
-
-def _run_part(spec: dict[str, Any]) -> dict[str, Any]:
-    task = _TASKS.get(spec["task_key"])
-    if task is None:
-        _TASKS.clear()  # one round at a time: a long-lived worker keeps no stale task (or its open token parts)
-        task = _TASKS[spec["task_key"]] = spec["factory"]()
-        task.setup()
-    return task.run({k: v for k, v in spec.items() if k not in ("factory", "task_key")})
-
-
-def run_parts(ctx: StageContext, factory: Callable[[], Any], specs: list[dict[str, Any]], *, label: str, work: Path,
-              inline: bool) -> list[PartStats]:
-    """The parts of `specs` not yet committed under `work`, run; returns the stats of all of them."""
-    if inline:
-        return map_small(ctx, factory, specs, label=label, work=work, inline=True)
-    from pipelines.runner import map_tasks
-
-    done = done_parts(work)
-    key = f"{label}:{work}:{ctx.stage_hash}"
-    todo = sorted((s for s in specs if s["part"] not in done), key=lambda s: (-int(s.get("size", 0)), s["part"]))
-    map_tasks(_run_part, [{**s, "factory": factory, "task_key": key} for s in todo], label=label, workers=ctx.workers)
-    wanted = {s["part"] for s in specs}
-    return [p for p in load_part_stats(work) if p.part in wanted]
-
 
 def mapper(ctx: StageContext, inline: bool):
-    """`run_parts` with the signature `pipelines.mixture.select_mixture` calls its rounds with."""
+    """A round runner with the signature `pipelines.mixture.select_mixture` calls its rounds with:
+    `ctx.map_parts` (committed parts kept), or every task here for a small selection."""
     def run(factory, specs, *, label: str, work: Path) -> list[PartStats]:
-        return run_parts(ctx, factory, specs, label=label, work=work, inline=inline)
+        return map_small(ctx, factory, specs, label=label, work=work, inline=inline)
     return run
 
 
