@@ -69,7 +69,8 @@ class RoundTask:
         stats.docs_in = stats.docs_out = rows.num_rows
 
     def _bucket(self, spec: dict[str, Any], stats: PartStats) -> None:
-        agg = order.bucket_sort(spec["files"], spec["dest"], spec["first_token"], spec["per_shard"],
+        files = storage.list_files(spec["folder"], "*.parquet")  # every scatter task's file (all committed)
+        agg = order.bucket_sort(files, spec["dest"], spec["first_token"], spec["per_shard"],
                                 self.work / "rows" / f"{spec['part']}.parquet")
         storage.commit_bytes(self.work / "agg" / f"{spec['part']}.parquet", table_bytes(agg), durable=False)
         stats.docs_in = stats.docs_out = int(pc.sum(agg.column("docs")).as_py() or 0)

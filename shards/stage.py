@@ -283,11 +283,10 @@ class ShardStage(Stage):
                                             "buckets": buckets} for f in sel_files], label="shards scatter", work=scat)
         dests = summed([scat / "agg" / f"{f.stem}.parquet" for f in sel_files], DEST_SCHEMA, "dest", 2 * buckets)
         first = dest_offsets(dests["tokens"], buckets)
-        scat_files = [str(scat / "rows" / f"{f.stem}.parquet") for f in sel_files]
         bucket = round_dir(ctx.work, "bucket", {"buckets": buckets, "cuts": cuts, "per_shard": scfg.tokens_per_shard})
         bspecs = [{"part": f"{d:05d}", "round": "bucket", "dest": d, "first_token": int(first[d]),
-                   "per_shard": scfg.tokens_per_shard, "files": scat_files, "size": int(dests["tokens"][d])}
-                  for d in range(2 * buckets) if dests["docs"][d]]
+                   "per_shard": scfg.tokens_per_shard, "folder": str(scat / "rows"), "size": int(dests["tokens"][d])}
+                  for d in range(2 * buckets) if dests["docs"][d]]  # a task lists the scatter files: specs stay small
         run(RoundFactory(bucket, cfg.seed), bspecs, label="shards sort", work=bucket)
         split_shards = self._shards(bucket, bspecs, buckets, scfg.tokens_per_shard)
 
