@@ -72,8 +72,14 @@ def list_inputs(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
                 roots.setdefault(path, root)
                 infos.setdefault(path, info)
         for i, path in enumerate(sorted(shown)):
+            info = _info(infos[path])
+            if src.kind == "code" and not info["file"]:
+                # a tree: keyed by every file's stamp (a folder's mtime misses edits deep inside it;
+                # an object-store prefix has none), sized by its bytes
+                from pipelines.sources.code import tree_stamp
+                info.update(tree_stamp(path) or {})
             entries.append({"source": src.name, "path": path, "shown_path": shown[path], "root": roots[path],
-                            "file_index": i, **_info(infos[path])})
+                            "file_index": i, **info})
     return entries
 
 

@@ -152,3 +152,25 @@ def test_real_warcs_and_dumps_split_into_parts_read_as_whole(tmp_path, ray_local
     assert read["counters"]["unsplit_single_bz2_stream"] == 1
     ids = read_dir(tmp_path / "split" / "out" / "documents").column("id").to_pylist()
     assert len(set(ids)) == len(ids) and all("@" in i for i in ids)  # SOURCE/FILE@START/N
+
+
+def test_a_code_tree_edited_deep_inside_gets_a_new_key(tmp_path):
+    """A tree's part is keyed by every file's stamp: an edit two folders down (the tree's own mtime
+    unchanged) changes the key, so the tree is read again; an untouched tree keeps its key."""
+    import os
+
+    deep = tmp_path / "repos" / "r1" / "pkg" / "sub"
+    deep.mkdir(parents=True)
+    (deep / "m.py").write_text("x = 1\n")
+    (tmp_path / "repos" / "r2").mkdir()
+    (tmp_path / "repos" / "r2" / "a.py").write_text("y = 2\n")
+    cfg = make_config(tmp_path, [{"name": "c", "kind": "code", "paths": [str(tmp_path / "repos" / "*")]}])
+    before = {s["files"][0]["shown_path"]: s["key"] for s in plan_read_parts(cfg, None)}
+    top = tmp_path / "repos" / "r1"
+    st = top.stat()
+    (deep / "m.py").write_text("x = 3\n")  # same size, new content
+    os.utime(deep / "m.py", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    os.utime(top, ns=(st.st_atime_ns, st.st_mtime_ns))  # the tree's own mtime as it was
+    after = {s["files"][0]["shown_path"]: s["key"] for s in plan_read_parts(cfg, None)}
+    r1, r2 = (k for k in sorted(before))
+    assert before[r1] != after[r1] and before[r2] == after[r2]
