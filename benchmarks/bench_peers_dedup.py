@@ -189,6 +189,8 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
     labels: dict[tuple[int, float], str] = {}
     peak_sum = peak_one = peak_pss = 0
     at_peak: dict[str, list] = {}
+    at_pss_peak: dict[str, list] = {}
+    cpu_key: dict[int, float] = {}
     out_chunks: list[str] = []
     import threading
 
@@ -221,6 +223,7 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
                     t = q.cpu_times()
                     key = (q.pid, q.create_time())
                 cpu[q.pid] = t.user + t.system
+                cpu_key[q.pid] = key[1]
             except psutil.Error:
                 continue
             total += rss
@@ -235,7 +238,14 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
             peak_sum, at_peak = total, kinds
         now = time.perf_counter()
         if now >= next_pss:
-            peak_pss = max(peak_pss, sum(_pss(q.pid) for q in procs))
+            pss_kinds: dict[str, list] = {}
+            for q in procs:
+                k = pss_kinds.setdefault(labels.get((q.pid, cpu_key.get(q.pid)), "?"), [0, 0.0])
+                k[0] += 1
+                k[1] += _pss(q.pid) / 2**20
+            total_pss = sum(v[1] for v in pss_kinds.values()) * 2**20
+            if total_pss > peak_pss:
+                peak_pss, at_pss_peak = total_pss, pss_kinds
             next_pss = now + pss_every
         time.sleep(poll)
     for t in threads:
@@ -250,6 +260,7 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
     return {"wall_s": wall, "cpu_s": max(reaped, polled), "peak_rss_mib": peak_sum / 2**20,
             "peak_proc_mib": peak_one / 2**20, "peak_pss_mib": peak_pss / 2**20,
             "by_process": {k: [v[0], round(v[1])] for k, v in sorted(at_peak.items(), key=lambda kv: -kv[1][1])},
+            "pss_by_process": {k: [v[0], round(v[1])] for k, v in sorted(at_pss_peak.items(), key=lambda kv: -kv[1][1])},
             "stdout": "".join(out_chunks), "stderr": "".join(err_chunks)}
 
 
@@ -304,8 +315,8 @@ def run_tool(tool: str, data: Path, work: Path, clusters: list[list[str]], ndocs
     res = json.loads(m["stdout"].strip().splitlines()[-1])
     p, r = score(res["removed"], clusters)
     row = {"tool": tool, "docs": ndocs, "mb": round(nbytes / 1e6, 2), "workers": args.workers if tool != "rensa" else 1,
-           **{k: round(v, 2) for k, v in m.items() if k not in ("stdout", "stderr", "by_process")},
-           "by_process": m["by_process"], "removed": len(res["removed"]), "precision": round(p, 4), "recall": round(r, 4)}
+           **{k: round(v, 2) for k, v in m.items() if k not in ("stdout", "stderr", "by_process", "pss_by_process")},
+           "by_process": m["by_process"], "pss_by_process": m["pss_by_process"], "removed": len(res["removed"]), "precision": round(p, 4), "recall": round(r, 4)}
     if "stages" in res:
         row["stages_s"] = res["stages"]
         row["dedup_stage_s"] = res["stages"].get("dedup")
@@ -316,6 +327,8 @@ def run_tool(tool: str, data: Path, work: Path, clusters: list[list[str]], ndocs
           f"P {p:.3f}  R {r:.3f}" + (f"  stages {row['stages_s']}" if "stages_s" in row else ""), flush=True)
     print(f"{'':10s} at the RSS peak, MiB by process (count, RSS): "
           + ", ".join(f"{k} {c}x {v}" for k, (c, v) in row["by_process"].items()), flush=True)
+    print(f"{'':10s} at the PSS peak, MiB by process (count, PSS): "
+          + ", ".join(f"{k} {c}x {v}" for k, (c, v) in row["pss_by_process"].items()), flush=True)
     if "fixed_costs" in row:
         print(f"{'':10s} fixed costs: {json.dumps(row['fixed_costs'])}", flush=True)
     return row

@@ -8,7 +8,10 @@ datasketch's arithmetic on whole arrays (`tests/dedup/test_minhash.py` checks it
 Why it is faster than `update_batch` (measured on 2.2 KB documents, 128 permutations): shingles
 are byte slices of one encoded buffer cut at precomputed offsets instead of joined word lists,
 whole 20-byte digests are concatenated and strided (no per-shingle slicing or struct.unpack), and
-the permutation runs in chunks that stay in cache. `benchmarks/bench_minhash.py` has the numbers.
+the permutation runs in chunks that stay in cache. The dedup stage goes further and hashes a batch
+of documents per numpy pass (`batch_gram_hashes`, `MinHasher.signatures`, `band_key_matrix`):
+measured on 2 KB documents, 18.4k documents/s on one core against 13.2k one at a time and 3.2k
+for datasketch's `update_batch`. `benchmarks/bench_minhash.py` has the numbers.
 """
 
 from __future__ import annotations
