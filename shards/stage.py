@@ -31,8 +31,8 @@ a row per document (the measured figures: benchmarks/bench_scaling.py).
 Each round's tasks commit a marker after their outputs, in folders named by the decisions they
 apply, so a rerun after a kill redoes only what is missing and writes the same bytes. When the
 selection is bounded by `INLINE_TOKENS` (tokenized tokens x the epochs cap), every round after
-tokenizing runs here on the driver, one task after the other: starting workers would cost more
-than the work (memory stays bounded by that bound).
+tokenizing runs here on the driver, one task after the other (no faster on workers at that size;
+what the driver holds stays bounded by that bound).
 """
 
 from __future__ import annotations
@@ -70,10 +70,12 @@ MIX_HIST_BITS = 10
 BUCKETS_PER_WORKER = 4  # key ranges of the sort: a few per worker, so a slow one is not the whole round
 BUCKET_ROWS = 1_000_000  # and about this many selection rows a range at most: a sort task's memory does not grow with the corpus
 # Selections up to this many tokens (tokenized tokens x the epochs cap) run every round here on the
-# driver, one task after the other: on a loaded 2-core machine a round of actors costs ~3 CPU-s and
-# ~10 s before it writes anything, writing 32M tokens (64 MB) ~1 CPU-s. Memory stays bounded by one
-# task (a key bucket, a shard group) either way.
-INLINE_TOKENS = 32_000_000
+# driver, one task after the other, which bounds what the driver holds then. Rounds of plain tasks
+# cost about the same (measured, the whole shards stage with 2 workers: 1.58 s here vs 1.49 s on
+# workers for a 300k-token selection of 4 sources with repeats and val floors; 2.18 vs 2.56 s for the
+# demo), so the bound is kept small: at 4x bench_scaling's --docs corpus (200k documents, 2.8M
+# tokens x 4 epochs, under the former 32M bound) the driver rose 54 MiB running it here.
+INLINE_TOKENS = 4_000_000
 
 
 class _TokenizeFactory:
