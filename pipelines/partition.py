@@ -5,9 +5,11 @@ file: small files of a source are grouped (in listing order) until a part is ful
 file is split where its format allows it — by byte ranges, a range owning the records that start
 in it: jsonl lines, WARC/WET/ARC records, MediaWiki dump pages; a gzip/bz2 file of several members
 (a .warc.gz gzipped per record, a multistream dump, bgzip / pbzip2 jsonl) by the members that start
-in the range — and parquet by row groups. A file that is one compressed stream (found by reading its
-first MiB), xz, and code trees are one part per file: their record boundaries are only found by
-reading from the start.
+in the range — and parquet by row groups. A file that is one compressed stream, xz, and code trees
+are one part per file: their record boundaries are only found by reading from the start. Which
+compressed file is one stream the planner finds out as the readers do (pipelines/sources/pieces.py
+`splittable`: a second member start in its first MiB), with one ranged read per file; such a file
+is one piece of range [0, size], which its reader reads whole and counts (`unsplit_single_*`).
 
 A part's name is `SOURCE-HASH`, the hash of what it reads: (path, size, range, position in the
 listing); its key holds the files' mtime or etag. A changed, added or removed file changes only
@@ -22,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +37,11 @@ COMPRESSED_TEXT_FACTOR = 4
 # Kinds split by byte ranges, and the compressions (by name) they are split under: a range owns the
 # records that start in it (jsonl lines; WARC/ARC records, in a .warc.gz gzip members; dump pages;
 # in a compressed file, the records starting in the gzip members / bz2 streams that start in it). A
-# compressed file that proves to be one stream is read whole by its first piece, which says so
+# compressed file that proves to be one stream is one piece, read whole, which its reader counts
 # (pipelines/sources/pieces.py).
 RANGE_SPLITS: dict[str, tuple[str | None, ...]] = {"jsonl": (None, "gzip", "bz2"), "web": (None, "gzip"),
                                                    "encyclopedia": (None, "gzip", "bz2")}
+_PROBE_THREADS = 16  # probes of large compressed files at once (each one ranged read: I/O bound)
 log = logging.getLogger(__name__)
 
 
@@ -92,11 +96,32 @@ def _text_size(entry: dict[str, Any]) -> int:
     return entry["size"] * (COMPRESSED_TEXT_FACTOR if compression_of(entry["path"]) else 1)
 
 
-def _pieces(entry: dict[str, Any], kind: str, part_bytes: int) -> list[dict[str, Any]]:
-    """A file as one piece, or split into ranges when it is large and its format allows it."""
+def _range_split(entry: dict[str, Any], kind: str, part_bytes: int) -> bool:
+    """Whether a file is large enough to be cut into byte ranges and of a format that allows it."""
+    return entry["file"] and _text_size(entry) > part_bytes and compression_of(entry["path"]) in RANGE_SPLITS.get(kind, ())
+
+
+def _probe(entry: dict[str, Any]) -> bool:
+    """Whether a compressed file to be cut holds more than one member (pieces.probe_splittable); a
+    file that cannot be read now is one piece, whose reader names the error."""
+    from pipelines.sources.pieces import probe_splittable
+
+    try:
+        return probe_splittable(entry["path"], compression_of(entry["path"]))
+    except OSError as exc:
+        log.warning("%s: not probed (%s): one part", entry["shown_path"], exc)
+        return False
+
+
+def _pieces(entry: dict[str, Any], kind: str, part_bytes: int, splittable: bool = True) -> list[dict[str, Any]]:
+    """A file as one piece, or split into ranges when it is large and its format allows it (a
+    compressed one only when `splittable`: else one range over the whole file)."""
     size = entry["size"]
     compression = compression_of(entry["path"])
-    if entry["file"] and _text_size(entry) > part_bytes and compression in RANGE_SPLITS.get(kind, ()):
+    if _range_split(entry, kind, part_bytes):
+        if not splittable:
+            log.info("%s: read whole (one %s stream)", entry["shown_path"], compression)
+            return [{**entry, "range": [0, size]}]
         step = max(1, part_bytes // (COMPRESSED_TEXT_FACTOR if compression else 1))
         cuts = list(range(0, size, step)) + [size]
         return [{**entry, "range": [a, b]} for a, b in zip(cuts, cuts[1:])]
@@ -154,7 +179,12 @@ def plan_read_parts(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
                           "size": sum(_stored_bytes(f) for f in group), "files": list(group)})
             group.clear()
 
-    for entry in list_inputs(cfg, base_dir):
+    entries = list_inputs(cfg, base_dir)
+    # One probe per large compressed file, never per piece; run side by side (listing order kept).
+    probed = [e for e in entries if compression_of(e["path"]) and _range_split(e, kinds[e["source"]], part_bytes)]
+    with ThreadPoolExecutor(min(_PROBE_THREADS, len(probed) or 1)) as pool:
+        splittable = dict(zip((id(e) for e in probed), pool.map(_probe, probed)))
+    for entry in entries:
         if group and group[0]["source"] != entry["source"]:
             flush()
         kind = kinds[entry["source"]]
@@ -164,7 +194,7 @@ def plan_read_parts(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
             group.append(entry)
             flush()
             continue
-        for piece in _pieces(entry, kind, part_bytes):
+        for piece in _pieces(entry, kind, part_bytes, splittable.get(id(entry), True)):
             if "range" in piece or "row_groups" in piece or _text_size(piece) >= part_bytes:
                 flush()
                 group.append(piece)

@@ -18,7 +18,9 @@ not heuristic, because every candidate is verified:
 
 A compressed file that is one stream (one gzip member for a whole WARC, a single-stream bz2 dump)
 has no such starts: `splittable` finds out from its first MiB, and its first piece reads it whole
-while the others own nothing (the readers yield a `Note` that says so).
+while the others own nothing (the readers yield a `Note` that says so). The planner asks the same
+question once per file (`probe_splittable`) and plans such a file as one piece, so there are no
+empty pieces to start.
 
 Every read goes through pipelines/storage.py (`open_read`: seek and ranged reads, local or s3://).
 """
@@ -36,6 +38,7 @@ from pipelines.sources.compression import _DECOMPRESS_ERRORS, _DECOMPRESSORS, _M
 # A multi-member file shows its second member within this many bytes (a WARC's warcinfo record, a
 # multistream dump's header stream: a few KB); a file whose first member runs past it is read whole.
 PROBE_BYTES = 1 << 20
+_FIRST_PROBE = 64 << 10  # where a WARC's warcinfo member / a dump's header stream ends, looked at first
 _WINDOW = 1 << 20  # bytes scanned per read when looking for a record start
 _OVERLAP = 64  # a candidate cut by a window's end is matched whole in the window's overlap
 _HEAD_IN = 4 << 20  # compressed bytes fed to verify a member (a bz2 block, up to 900 kB, decodes whole)
@@ -61,12 +64,13 @@ def find_start(f: IO[bytes], start: int, stop: int | None, candidates: re.Patter
     pattern may look behind (a line start)."""
     pos = max(start - 1, 0)
     while stop is None or pos < stop:
+        span = _WINDOW if stop is None else min(_WINDOW, stop - pos)  # (no read far past `stop`)
         f.seek(pos)
-        window = f.read(_WINDOW + _OVERLAP)
+        window = f.read(span + _OVERLAP)
         if not window:
             return None
         for m in candidates.finditer(window):
-            if m.start() >= _WINDOW:
+            if m.start() >= span:
                 break  # matched again, whole, by the next window
             p = pos + m.start()
             if p < start:
@@ -75,9 +79,9 @@ def find_start(f: IO[bytes], start: int, stop: int | None, candidates: re.Patter
                 return None
             if verify(f, p):
                 return p
-        if len(window) <= _WINDOW:
+        if len(window) <= span:
             return None
-        pos += _WINDOW
+        pos += span
     return None
 
 
@@ -116,8 +120,20 @@ def member_finder(kind: str, accept: Callable[[bytes], bool]) -> Finder:
 
 def splittable(f: IO[bytes], find: Finder, size: int) -> bool:
     """Whether a compressed file holds a second member start in its first PROBE_BYTES (a file gzipped
-    per record, a multistream dump): a single stream cannot be split."""
-    return find(f, 1, min(size, PROBE_BYTES)) is not None
+    per record, a multistream dump): a single stream cannot be split. The first _FIRST_PROBE bytes
+    are looked at first: a multi-member file shows its second member there (the same answer as one
+    look at PROBE_BYTES, with a smaller read)."""
+    edge = min(size, _FIRST_PROBE)
+    return find(f, 1, edge) is not None or (size > edge and find(f, edge, min(size, PROBE_BYTES)) is not None)
+
+
+def probe_splittable(path: str, kind: str) -> bool:
+    """For the planner, once per file: whether the `kind` (gzip, bz2) file at `path` can be split,
+    by the readers' own test (`splittable`) with any member start that decompresses (the web reader
+    also wants a WARC record in it: a file that passes here but not there is still read whole by its
+    first piece)."""
+    with open_raw(path) as f:
+        return splittable(f, member_finder(kind, lambda head: True), file_size(f))
 
 
 def bounds(f: IO[bytes], find: Finder, start: int, end: int, size: int) -> tuple[int | None, int | None]:

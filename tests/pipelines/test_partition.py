@@ -112,10 +112,12 @@ def test_real_warcs_and_dumps_split_into_parts_read_as_whole(tmp_path, ray_local
     """The real iana capture (787 kB .warc.gz, a gzip member a record), gensim's real enwiki dump as
     shipped (1.7 MB, one bz2 stream) and re-compressed as a multistream dump (10 pages a stream), and
     Debian's real Chinese fortunes as bgzip-style gzip members (a member per 64 kB, lines cut):
-    with part_mb 1 they become parts of ranges (the single stream read whole by its first part,
-    counted), and the documents and drops are those of the one-part-per-file run."""
+    with part_mb 1 they become parts of ranges (the single stream, found so by the planner's probe,
+    one part over the whole file, read whole and counted), and the documents and drops are those of
+    the one-part-per-file run."""
     import bz2
     import gzip
+    import os
     import shutil
 
     from data.real.realset import ensure_built, warcs, wiki_dumps
@@ -142,8 +144,9 @@ def test_real_warcs_and_dumps_split_into_parts_read_as_whole(tmp_path, ray_local
         assert len(s["files"]) == 1 and "range" in s["files"][0]
         by_file.setdefault(s["files"][0]["shown_path"].rsplit("/", 1)[1], []).append(s["files"][0]["range"])
     # compressed: 1 MB of text ~ 256 kB stored
-    assert {k: len(v) for k, v in by_file.items()} == {"iana.warc.gz": 4, "multi.xml.bz2": 7, "shipped.xml.bz2": 7,
+    assert {k: len(v) for k, v in by_file.items()} == {"iana.warc.gz": 4, "multi.xml.bz2": 7, "shipped.xml.bz2": 1,
                                                        "zh.jsonl.gz": 3}
+    assert by_file["shipped.xml.bz2"] == [[0, os.path.getsize(tmp_path / "in" / "shipped.xml.bz2")]]
     run_config(whole)
     report = run_config(split)
     a, b = _records(tmp_path / "whole" / "out"), _records(tmp_path / "split" / "out")

@@ -172,9 +172,11 @@ def test_a_page_without_ns_takes_its_namespace_from_the_siteinfo(tmp_path):
 
 def test_pieces_of_files_on_s3_read_by_ranged_reads(real, tmp_path):
     """The same pieces read from an S3 server (moto over HTTP, the s3fs client a run uses): the
-    readers seek and read ranges through pipelines/storage.py, nothing local-only."""
+    readers and the planner's probe seek and read ranges through pipelines/storage.py, nothing
+    local-only."""
     import fsspec
 
+    from pipelines.sources import pieces as pieces_mod
     from tests.s3server import s3_server
 
     small = tmp_path / "testcorpus.xml.bz2"  # gensim's 9 short articles, a bz2 stream each
@@ -192,6 +194,11 @@ def test_pieces_of_files_on_s3_read_by_ranged_reads(real, tmp_path):
             got = [r for a, b in zip(cuts, cuts[1:]) for r in reader(remote, src, cfg, byte_range=(a, b))]
             want = list(reader(local, src, cfg))
             assert [key(r, False) for r in got] == [key(r, False) for r in want] and len(want) >= 4
+        # the planner's probe (one ranged read per file) on the server: streams, and one stream
+        fs.put(real["testcorpus.xml.bz2"], "s3://grist-pieces/one.xml.bz2")
+        assert pieces_mod.probe_splittable("s3://grist-pieces/testcorpus.xml.bz2", "bz2")
+        assert pieces_mod.probe_splittable("s3://grist-pieces/pywb-example-wget-1-14.warc.gz", "gzip")
+        assert not pieces_mod.probe_splittable("s3://grist-pieces/one.xml.bz2", "bz2")
 
 
 def test_multi_member_compressed_jsonl_reads_the_same_in_pieces(tmp_path):
