@@ -226,14 +226,11 @@ def verify_check(spec: dict[str, Any]) -> dict[str, Any]:
 
 # --- connected components -----------------------------------------------------------------------
 
-def components_single(spec: dict[str, Any]) -> dict[str, Any]:
-    """All edges in one task: scipy labels the components; writes (node, its component's smallest
-    node) for every node, keyed by the node's bucket (the form `members` reads)."""
+def _label_components(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted nodes of the edges, each one's component = its smallest node), by scipy."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    t = read_dest(spec["inputs"], None, EDGE_SCHEMA)
-    u, v = _np(t["u"]), _np(t["v"])
     nodes = np.unique(np.concatenate([u, v]))
     m = len(nodes)
     comp = nodes
@@ -243,8 +240,30 @@ def components_single(spec: dict[str, Any]) -> dict[str, Any]:
         smallest = np.full(labels.max() + 1, np.iinfo(np.uint64).max, np.uint64)
         np.minimum.at(smallest, labels, nodes)
         comp = smallest[labels]
+    return nodes, comp
+
+
+def components_single(spec: dict[str, Any]) -> dict[str, Any]:
+    """All edges in one task: scipy labels the components; writes (node, its component's smallest
+    node) for every node, keyed by the node's bucket (the form `members` reads)."""
+    t = read_dest(spec["inputs"], None, EDGE_SCHEMA)
+    nodes, comp = _label_components(_np(t["u"]), _np(t["v"]))
     write_by_dest(spec["output"], _edges(nodes, comp), node_bucket(nodes, spec["buckets"]))
-    return {"nodes": int(m), "components": int(len(np.unique(comp)))}
+    return {"nodes": int(len(nodes)), "components": int(len(np.unique(comp)))}
+
+
+def components_decide(spec: dict[str, Any]) -> dict[str, Any]:
+    """All edges in one task, and the keeper of every component decided there too: the labels of
+    `components_single`, the keep-rule fields of the component's nodes read from every node file
+    (those nodes only, a row group at a time), then `decide`'s rule. The same decisions as
+    components_single -> members -> decide, two shuffle rounds (2 x buckets tasks) fewer."""
+    t = read_dest(spec["inputs"], None, EDGE_SCHEMA)
+    nodes, comp = _label_components(_np(t["u"]), _np(t["v"]))
+    meta = read_dest(spec["sets"], None, NODE_SCHEMA, META_COLUMNS, keep=pa.array(nodes, pa.uint64())).sort_by("node")
+    found = np.searchsorted(nodes, _np(meta["node"]))
+    out = _decisions(meta.append_column("comp", pa.array(comp[found], pa.uint64())))
+    write_by_dest(spec["output"], out, _np(out["part"]).astype(np.int64))
+    return {"nodes": int(len(nodes)), "components": int(len(np.unique(comp))), "dropped": int(out.num_rows)}
 
 
 def _min_neighbour(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -322,7 +341,14 @@ def decide(spec: dict[str, Any]) -> dict[str, Any]:
     when their normalised text equals the keeper's, else `near_duplicate`; `duplicate_of` = keeper.
     Output keyed by part index (the apply step reads its part's row group)."""
     schema = pa.schema([NODE_SCHEMA.field(c) for c in META_COLUMNS] + [pa.field("comp", pa.uint64())])
-    t = read_dest(spec["inputs"], spec["bucket"], schema)
+    out = _decisions(read_dest(spec["inputs"], spec["bucket"], schema))
+    write_by_dest(spec["output"], out, _np(out["part"]).astype(np.int64))
+    return {"dropped": int(out.num_rows)}
+
+
+def _decisions(t: pa.Table) -> pa.Table:
+    """`decide`'s rule over rows of keep-rule fields and `comp`: one decision row per dropped
+    document (part, id, reason, duplicate_of), sorted by (part, id)."""
     if t.num_rows:
         t = t.sort_by([("comp", "ascending"), ("quality", "descending", "at_end"), ("vendored", "ascending"),
                        ("priority", "ascending"), ("id", "ascending"), ("source", "ascending")])
@@ -340,9 +366,7 @@ def decide(spec: dict[str, Any]) -> dict[str, Any]:
     parts = part_of(_np(t["node"])[drop]) if len(drop) else np.zeros(0, np.uint32)
     out = pa.table([pa.array(parts, pa.uint32()), t["id"].take(pa.array(drop)), pa.array(reasons, pa.string()),
                     pa.array(dup_of, pa.string())], schema=DECISION_SCHEMA)
-    out = out.sort_by([("part", "ascending"), ("id", "ascending")])
-    write_by_dest(spec["output"], out, _np(out["part"]).astype(np.int64))
-    return {"dropped": int(out.num_rows)}
+    return out.sort_by([("part", "ascending"), ("id", "ascending")])
 
 
 def part_decisions(files: Iterable[str | Path], part_index: int) -> pa.Table:

@@ -9,7 +9,9 @@ sub-steps under `_work/NN-dedup/`, each resumable on its own:
   cand/ verify1/ verify2/ cc/ members/ decide/
             shuffle rounds, one task per bucket through the runner (see components.py): band
             groups -> candidate pairs -> true-Jaccard check -> connected components -> keeper
-            per component -> `decide/` rows (part, id, reason, duplicate_of) keyed by part.
+            per component -> `decide/` rows (part, id, reason, duplicate_of) keyed by part. When
+            the verified edges fit one task (`cc_single_max_edges`), components and keepers are
+            one task writing `decide/`, with no cc/ and members/ rounds.
   kept/ dropped/ stats/
             map over parts: every document kept or dropped with its reason.
 
@@ -359,22 +361,22 @@ class DedupStage(Stage):
             edges = 2 * facts["verified_pairs"]
         else:
             edges = 2 * facts["candidate_pairs"]
-        if edges <= cfg.cc_single_max_edges:
-            res, files = rnd("dedup:components", "components_single", "cc/single", files, tasks=1)
+        if edges <= cfg.cc_single_max_edges:  # components and keepers in one task
+            res, files = rnd("dedup:components", "components_decide", "decide", files, tasks=1, sets=node_files)
             facts.update(cc_mode="single", cc_rounds=1, components=res[0]["components"])
-        else:
-            prev, k = None, 0
-            while True:
-                res, mid = rnd(f"dedup:large-star {k}", "large_star", f"cc/ls{k:03d}", files)
-                digests = [r["digest"] for r in res]
-                if digests == prev:
-                    break
-                prev = digests
-                _, files = rnd(f"dedup:small-star {k}", "small_star", f"cc/ss{k:03d}", mid)
-                k += 1
-                if k > 100:
-                    raise RuntimeError("dedup: connected components did not converge in 100 rounds")
-            facts.update(cc_mode="star", cc_rounds=k)
+            return facts, files
+        prev, k = None, 0
+        while True:
+            res, mid = rnd(f"dedup:large-star {k}", "large_star", f"cc/ls{k:03d}", files)
+            digests = [r["digest"] for r in res]
+            if digests == prev:
+                break
+            prev = digests
+            _, files = rnd(f"dedup:small-star {k}", "small_star", f"cc/ss{k:03d}", mid)
+            k += 1
+            if k > 100:
+                raise RuntimeError("dedup: connected components did not converge in 100 rounds")
+        facts.update(cc_mode="star", cc_rounds=k)
         _, files = rnd("dedup:members", "members", "members", files, sets=node_files)
         _, files = rnd("dedup:decide", "decide", "decide", files)
         return facts, files
