@@ -9,7 +9,8 @@
   before Ray and kills what is left of the session when the driver is gone.
 - A local Ray starts only the head processes a one-machine run uses (`lean_head`): no autoscaler
   monitor (nothing to scale), no dashboard/API server unless `runtime.dashboard` asks for it, no
-  log monitor unless `runtime.worker_logs` does; the driver does not import the dashboard's
+  log monitor unless `runtime.worker_logs` does, and the dashboard agent `--minimal` (no metrics
+  and dashboard modules) when there is no dashboard; the driver does not import the dashboard's
   dependencies to learn that they are installed.
 """
 
@@ -116,7 +117,7 @@ def lean_head(dashboard: bool, worker_logs: bool = True):
 
     parameter.RayParams = LeanParams
     ray_node.Node.start_api_server = start_api_server
-    deps_check = _patch_dashboard_deps_check()
+    deps_check = _patch_dashboard_deps_check(dashboard)
     try:
         yield
     finally:
@@ -132,9 +133,14 @@ def lean_head(dashboard: bool, worker_logs: bool = True):
 _DASHBOARD_DEPS = ("aiohttp", "aiohttp_cors", "grpc", "opencensus", "opentelemetry", "prometheus_client", "pydantic")
 
 
-def _patch_dashboard_deps_check() -> Callable[[], None] | None:
-    """While Ray starts: its dashboard dependency check by finding the packages, not importing
-    them; returns the undo (None: Ray has no such check to patch)."""
+def _patch_dashboard_deps_check(dashboard: bool) -> Callable[[], None] | None:
+    """While Ray starts: its dashboard dependency check answered without importing the packages
+    in the driver; returns the undo (None: Ray has no such check to patch). Without the dashboard
+    the answer is "not there", so the raylet runs its dashboard agent `--minimal`, as in a
+    `pip install ray` without extras: the agent then loads none of the modules that feed the
+    dashboard and metrics, and the raylet, which registers only once its agents are up, is ready
+    sooner. Measured here under load (3 starts each, alternating): `ray.init` 3.5-4.9 s against
+    6.4-8.0 s with the full agent."""
     import importlib.util
 
     try:
@@ -146,6 +152,8 @@ def _patch_dashboard_deps_check() -> Callable[[], None] | None:
         return None
 
     def found() -> ImportError | None:
+        if not dashboard:
+            return ImportError("no dashboard in this local run: its agent runs --minimal")
         missing = [m for m in _DASHBOARD_DEPS if importlib.util.find_spec(m) is None]
         return ImportError(f"missing {', '.join(missing)}") if missing else None
 
