@@ -130,7 +130,7 @@ GRIST = textwrap.dedent('''
     report = run_pipeline(cfg, workers=workers)
     # the read stage may prefix ids with their file (`web/00000/f0001-2`); the corpus' own ids have no "/"
     removed = [i.rsplit("/", 1)[-1] for f in sorted(Path(out, "dropped").rglob("*.parquet"))
-               for i in pq.read_table(f, columns=["id"])["id"].to_pylist()]
+               for i in pq.ParquetFile(f).read(columns=["id"])["id"].to_pylist()]  # no pyarrow.dataset import
     stages = {s["name"]: round(s["seconds"], 2) for s in report["stages"]}
     print(json.dumps({"removed": removed, "stages": stages, "extra": next(s for s in report["stages"] if s["name"] == "dedup")["extra"],
                       "fixed_costs": report.get("fixed_costs"),
