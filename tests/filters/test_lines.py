@@ -279,3 +279,71 @@ def test_real_chinese_prose_and_verse_kept(zh):
         c4 = zh_figures(zh[origin], C4_LINES)
         assert f["prose_kept"] >= 99.9 and f["chars_kept"] >= 97, origin
         assert c4["prose_kept"] <= 70, origin
+
+
+# -- prefilters (LineCleaner.hits): every line a rule removes is found by its prefilter -------------
+
+def test_whitespace_class_is_str_isspace():
+    """The prefilters rely on `\\s` matching exactly what str.strip / str.split remove."""
+    import re
+
+    space = re.compile(r"\s")
+    assert [cp for cp in range(0x110000) if bool(space.match(chr(cp))) != chr(cp).isspace()] == []
+
+
+def _tricky_lines(n: int, seed: int = 0) -> list[str]:
+    """Synthetic lines (written for this test) built from trigger words, rule shapes and characters
+    whose case mapping or class is unusual (İ, ſ, K, Σ, full-width space, astral, CJK punctuation)."""
+    import random
+
+    from filters.line_patterns import UI_LABELS
+
+    parts = ["Share on Facebook", "email this", "follow us", "Read more »", "view all", "Weiterlesen", "阅读全文",
+             "Log in", "Sign up", "Impressum", "© 2020", "All rights reserved", "We use cookies on this site",
+             "Please enable JavaScript", "Subscribe to our newsletter", "Related articles", "相关阅读", "查看更多 >",
+             "Home > News > World", "Home | News | Sport", "a_b_c_d", "【x】【y】【z】【w】", "电影 下载 免费 高清 最新 在线 观看",
+             "上一篇：", "Next post:", "vor 3 Minuten", "2 hours ago", "3 小时前", "12:30 pm", "12:30 Uhr",
+             "2021年3月4日", "责任编辑：", "阅读 123", "Posted on March 3, 2021", "By John | 12.03.2021", "5 Kommentare",
+             "12 replies", "12 条评论", "Reading time: 5", "Tags:", "| a | b |", "x" * 30, "y" * 1001, "326", "• • •",
+             "the river and the bridge", "版权所有", "İ", "ſ", "\u212a", "Σ", "ı", "\u3000", "\xa0", "\t", "\x1c",
+             "😀", "・", "—", " ", ".", ",", "!"] + sorted(UI_LABELS)
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        line = "".join(rng.choice(parts) + rng.choice(["", " ", " | ", ": "]) for _ in range(rng.randint(1, 4)))
+        out.append(line.upper() if rng.random() < 0.2 else line)
+    return out
+
+
+@pytest.mark.parametrize("cfg", [{}, {"nav_min_items": 2, "seo_min_keywords": 2, "max_word_length": 20}])
+def test_prefilters_find_every_line_a_rule_would_remove(cfg):
+    from filters.line_patterns import (COOKIE_NOTICE, COPYRIGHT, JAVASCRIPT, LOGIN, META, MORE_LINK_END, NEWSLETTER,
+                                       POLICY, PROMO, READ_MORE, RELATED, SHARE)
+    from filters.lines import _BIT, _META_END, _META_START
+
+    f = LineCleaner(**cfg)
+    c = f.cfg
+    families = {"copyright": COPYRIGHT, "cookie": COOKIE_NOTICE, "javascript": JAVASCRIPT, "newsletter": NEWSLETTER,
+                "more_end": MORE_LINK_END, "policy": POLICY, "login": LOGIN, "share": SHARE, "read_more": READ_MORE,
+                "promo": PROMO, "meta": META, "related": RELATED}
+    lines = _tricky_lines(3000)
+    text_hits = f.hits(lines)  # the whole text at once, as the cleaner scans it
+    found = {k: 0 for k in families}
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        if not line:
+            continue
+        hits = f.hits([raw]).get(0, 0)
+        assert hits == text_hits.get(i, 0), raw
+        for key, family in families.items():
+            if family.search(line, line.lower()):  # the rule's own test: trigger word and regex
+                found[key] += 1
+                assert hits & _BIT[key], (key, raw)
+                if key == "meta":
+                    assert _META_START.match(line) or _META_END.match(line[::-1]), raw
+        checks = {"label": f._is_label(line), "crumb": f._is_breadcrumb(line), "seo": f._is_seo(line),
+                  "nav": f._is_nav(line) or f._is_cjk_list(line, 2 * c.nav_min_items, 8),
+                  "long_word": any(len(w) > c.max_word_length for w in line.split())}
+        for key, fires in checks.items():
+            assert not fires or hits & _BIT[key], (key, raw)
+    assert min(found.values()) > 0, found  # every family was exercised

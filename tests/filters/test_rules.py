@@ -150,3 +150,61 @@ def test_pii_placeholders_and_counts():
 def test_pii_kinds_can_be_switched_off():
     f = PiiScrubber(phone=None, email="[email]")
     assert f.apply(doc("a@b.org +1 555-123-4567")) == "[email] +1 555-123-4567"
+
+
+# -- the fast paths of filters/text.py and the n-grams: equal to their definitions ------------------
+
+def _random_strings(n: int, seed: int = 0) -> list[str]:
+    """Seeded random strings over every plane: letters, digits, CJK and its punctuation, symbols,
+    spaces of every kind, astral characters and lone surrogates."""
+    import random
+
+    rng = random.Random(seed)
+    pool = [chr(c) for c in range(0x110000) if rng.random() < 0.002 and c != 0]
+    pool += list(" \t\n\x1c\x85\xa0\u3000.,!?-—«»「」。、・゠あア中ab1_#…'\"$+²½Ⅻ々゛😀\ud800") * 20
+    return [''.join(rng.choice(pool) for _ in range(rng.randint(0, 14))) for _ in range(n)]
+
+
+def test_words_widths_and_counts_equal_their_definitions():
+    import unicodedata
+
+    from filters.text import _TOKEN, _is_punct, alpha_word_count, cjk_word_count, is_bmp, is_cjk_word
+
+    for s in _random_strings(8000) + [EN, ZH, ZH_LINKS]:
+        ws = [t for t in _TOKEN.findall(s) if not _is_punct(t)]
+        assert words(s) == ws, repr(s)
+        assert display_width(s) == sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s), repr(s)
+        assert alpha_word_count(ws, s) == sum(any(c.isalpha() for c in w) for w in ws), repr(s)
+        assert cjk_word_count(s) == sum(map(is_cjk_word, ws)), repr(s)
+        assert is_bmp(s) == all(ord(c) < 0x10000 for c in s), repr(s)
+
+
+def test_repeated_ngrams_are_those_of_every_position():
+    import random
+    from collections import Counter
+
+    from filters.heuristics import _Grams, _dup_ngram_share
+
+    rng = random.Random(0)
+    for _ in range(300):
+        ws = [f"w{rng.randint(0, rng.choice([2, 5, 50]))}" for _ in range(rng.choice([0, 3, 12, 60, 400]))]
+        if len(ws) > 30:  # a planted repeat
+            k, a, b = 12, rng.randrange(len(ws) - 12), rng.randrange(len(ws) - 12)
+            ws[b:b + k] = ws[a:a + k]
+        grams = _Grams(ws)
+        for n in rng.sample(range(1, 16), 15):
+            grams_n = [tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)]
+            pos, ids = grams.repeated(n)
+            counts = Counter(grams_n)
+            assert pos.tolist() == [i for i, g in enumerate(grams_n) if counts[g] > 1]
+            assert len({(grams_n[p], g) for p, g in zip(pos.tolist(), ids.tolist())}) == len(set(ids.tolist()))
+            # The share by the definition: repeats counted once, then skipped over, by tuples.
+            seen, dup, i = set(), 0, 0
+            while i < len(grams_n):
+                if grams_n[i] in seen:
+                    dup += sum(map(len, grams_n[i]))
+                    i += n
+                else:
+                    seen.add(grams_n[i])
+                    i += 1
+            assert _dup_ngram_share(grams, n, 1000) == dup / 1000
