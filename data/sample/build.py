@@ -664,10 +664,11 @@ NAMESPACES = [(-2, "Media"), (-1, "Special"), (0, ""), (1, "Talk"), (2, "User"),
               (6, "File"), (10, "Template"), (14, "Category")]
 
 
-# Pages per bz2 stream of the sample dump (Wikimedia's multistream dumps: 100): few enough that a
-# small runtime.part_mb (the cluster test's) splits it into parts that read streams; more streams
-# cost bytes (10 pages a stream: 370 kB, 20: 300 kB, 100: 195 kB; one stream: 165 kB).
-WIKI_PAGES_PER_STREAM = 20
+# Pages per bz2 stream of the sample dump, as in Wikimedia's multistream dumps: the 327 pages make 4
+# page streams, which a small runtime.part_mb (the cluster test's 0.05) reads in 4 parts. Fewer
+# pages a stream cost bytes and parts (20: 300 kB, 23 parts, the cluster test ~1.2x slower;
+# 100: 195 kB, 15 parts; one stream: 165 kB).
+WIKI_PAGES_PER_STREAM = 100
 
 
 def build_wiki() -> tuple[bytes, dict]:
