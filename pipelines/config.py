@@ -23,8 +23,7 @@ from filters.config import FiltersConfig
 from filters.dedup.config import DedupConfig
 from pipelines.errors import ConfigError
 from pipelines.mixture_config import MixtureConfig
-from pipelines.sources.extract import Extractor
-from pipelines.sources.reader_config import BooksConfig, EncyclopediaConfig
+from pipelines.sources.reader_config import BooksConfig, EncyclopediaConfig, Extractor
 from pipelines.strict import StrictModel
 from shards.config import ShardsConfig
 from tokenizer.config import TokenizerConfig

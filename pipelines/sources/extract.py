@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Callable, Literal
+from typing import Callable
 
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
@@ -48,8 +48,7 @@ from trafilatura.deduplication import LRUCache
 from trafilatura.settings import LRU_SIZE
 
 from pipelines.sources.charset import decode_page
-
-Extractor = Literal["resiliparse", "trafilatura", "grist"]
+from pipelines.sources.reader_config import Extractor  # noqa: F401 - re-exported
 EXTRACTORS: tuple[str, ...] = ("resiliparse", "trafilatura", "grist")
 
 # trafilatura logs every page it finds too short or unparsable at WARNING; the reader already

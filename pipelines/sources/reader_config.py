@@ -8,6 +8,10 @@ from pydantic import Field
 
 from pipelines.strict import StrictModel
 
+# The HTML extractors (pipelines/sources/extract.py). Named here so a config is read without
+# importing trafilatura, lxml and resiliparse (~45 MiB in every process that parses a config).
+Extractor = Literal["resiliparse", "trafilatura", "grist"]
+
 # EPUB structural types (EPUB 3 epub:type / ARIA doc-* roles / EPUB 2 guide types) not read by default.
 DEFAULT_SKIP_MATTER = ["toc", "landmarks", "page-list", "loi", "lot", "index", "cover", "copyright-page", "colophon"]
 
