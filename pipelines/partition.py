@@ -10,6 +10,7 @@ are one part per file: their record boundaries are only found by reading from th
 compressed file is one stream the planner finds out as the readers do (pipelines/sources/pieces.py
 `splittable`: a second member start in its first MiB), with one ranged read per file; such a file
 is one piece of range [0, size], which its reader reads whole and counts (`unsplit_single_*`).
+A .warc.gz is not probed (one member per record is the standard; no read per WARC of a crawl).
 
 A part's name is `SOURCE-HASH`, the hash of what it reads: (path, size, range, position in the
 listing); its key holds the files' mtime or etag. A changed, added or removed file changes only
@@ -181,7 +182,11 @@ def plan_read_parts(cfg: Config, base_dir: Path | None) -> list[dict[str, Any]]:
 
     entries = list_inputs(cfg, base_dir)
     # One probe per large compressed file, never per piece; run side by side (listing order kept).
-    probed = [e for e in entries if compression_of(e["path"]) and _range_split(e, kinds[e["source"]], part_bytes)]
+    # A .warc.gz is not probed: one gzip member per record is the standard (Common Crawl's, warcio's),
+    # and a crawl of 100k WARCs must not cost 100k reads on the driver; a WARC gzipped whole is still
+    # read whole by its first piece (its other pieces find no record and own nothing).
+    probed = [e for e in entries if compression_of(e["path"]) and kinds[e["source"]] != "web"
+              and _range_split(e, kinds[e["source"]], part_bytes)]
     with ThreadPoolExecutor(min(_PROBE_THREADS, len(probed) or 1)) as pool:
         splittable = dict(zip((id(e) for e in probed), pool.map(_probe, probed)))
     for entry in entries:

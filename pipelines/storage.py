@@ -192,11 +192,13 @@ def read_json(path: str | os.PathLike) -> Any:
     return json.loads(location(path).read_text(encoding="utf-8"))
 
 
-def open_read(path: str | os.PathLike) -> IO[bytes]:
+def open_read(path: str | os.PathLike, block_size: int = 8 * 1024 * 1024) -> IO[bytes]:
+    """A seekable binary reader; on an object store each read fetches at least `block_size` bytes
+    (a ranged GET), so a small probe asks for a small block."""
     path = location(path)
     if is_remote(path):
         fs, key = _fs_path(path)
-        return fs.open(key, "rb", block_size=8 * 1024 * 1024)
+        return fs.open(key, "rb", block_size=block_size)
     return open(path, "rb")
 
 

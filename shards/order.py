@@ -6,7 +6,7 @@ hash, so a range partition by key is balanced without sampling.
 1. `scatter` (one task per selection file): each row gets its split (the val cut of its source,
    `shards.split`), its key and a destination = split * B + key bucket (B equal key ranges); the
    task writes ONE file, rows sorted by destination, one row group per destination
-   (`filters.dedup.components.write_by_dest`), and the tokens, documents and largest document
+   (`pipelines.shuffle.write_by_dest`), and the tokens, documents and largest document
    of each destination (`agg/TASK.parquet`, at most 2B rows).
 2. The driver sums those into each destination's first token in its split (a prefix sum over B
    numbers a split).
@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from filters.dedup.components import read_dest, write_by_dest
+from pipelines.shuffle import read_dest, write_by_dest
 from pipelines import storage
 from pipelines.mixture import doc_keys
 from pipelines.mixture_select import below_cut, table_bytes

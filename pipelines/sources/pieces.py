@@ -46,9 +46,9 @@ _HEAD_IN = 4 << 20  # compressed bytes fed to verify a member (a bz2 block, up t
 Finder = Callable[[IO[bytes], int, "int | None"], "int | None"]
 
 
-def open_raw(path: str) -> IO[bytes]:
-    """The file's raw bytes, seekable, local or remote."""
-    return storage.open_read(path)
+def open_raw(path: str, block_size: int | None = None) -> IO[bytes]:
+    """The file's raw bytes, seekable, local or remote (`block_size`: bytes per ranged GET)."""
+    return storage.open_read(path) if block_size is None else storage.open_read(path, block_size)
 
 
 def file_size(f: IO[bytes]) -> int:
@@ -127,12 +127,15 @@ def splittable(f: IO[bytes], find: Finder, size: int) -> bool:
     return find(f, 1, edge) is not None or (size > edge and find(f, edge, min(size, PROBE_BYTES)) is not None)
 
 
+_PROBE_BLOCK = 64 * 1024  # the probe looks at 64 KiB first: no 8 MiB GET for it on an object store
+
+
 def probe_splittable(path: str, kind: str) -> bool:
     """For the planner, once per file: whether the `kind` (gzip, bz2) file at `path` can be split,
     by the readers' own test (`splittable`) with any member start that decompresses (the web reader
     also wants a WARC record in it: a file that passes here but not there is still read whole by its
     first piece)."""
-    with open_raw(path) as f:
+    with open_raw(path, block_size=_PROBE_BLOCK) as f:
         return splittable(f, member_finder(kind, lambda head: True), file_size(f))
 
 
