@@ -11,6 +11,13 @@ Corpus: ~2 KB English documents of two registers (reference prose, shop-like web
    batches as the stage runs it (text preparation, one predict per batch, columns), against raw
    `model.predict` on the list of the same texts (newlines replaced, which predict requires).
    Goal: step >= 0.9x raw predict.
+
+    .venv/bin/python benchmarks/bench_filters.py --per-rule [--files 2]
+
+3. Per rule, in process (no Ray, no Parquet): the filter set bench_peers_filters.py runs (the
+   defaults less fastText, every document as `domain: web`) on the first files of its peer corpus;
+   CPU seconds of each rule alone (on every document) and of the whole set (a document leaves at
+   its first failing rule), docs per CPU-second. Where the stage's time goes, without Ray's.
 """
 
 from __future__ import annotations
@@ -86,10 +93,43 @@ def loop_docs_per_s(step, docs: list[tuple[str, str, str]], domains: dict[str, s
     return len(docs) / (time.perf_counter() - t0)
 
 
+def per_rule(files: int) -> None:
+    import gzip
+
+    from benchmarks.peer_corpus import build
+    from filters.base import FilterDoc, run_rules
+    from filters.stage import build_rules
+    from pipelines.config import Config
+
+    paths = sorted(build(64).glob("*.jsonl.gz"))[:files]
+    texts = [json.loads(line)["text"] for p in paths for line in gzip.open(p, "rt", encoding="utf-8")]
+    cfg = Config.model_validate({"output": "unused", "sources": [{"name": "peer", "kind": "jsonl", "paths": ["unused"]}],
+                                 "filters": {"language": {"enabled": False}, "quality": {"enabled": False}}})
+    rules = build_rules(cfg)
+
+    def cpu(rs) -> float:
+        docs = [FilterDoc(str(i), "peer", "web", t) for i, t in enumerate(texts)]
+        t0 = time.process_time()
+        for k in range(0, len(docs), 1000):  # the stage's batches
+            run_rules(rs, docs[k:k + 1000])
+        return time.process_time() - t0
+
+    print(f"peer corpus, {len(paths)} of its files: {len(texts):,} documents, in process")
+    for r in rules:
+        print(f"  {r.name:<20}{cpu([r]):7.2f} CPU-s alone")
+    total = cpu(rules)
+    print(f"  {'all, in order':<20}{total:7.2f} CPU-s  {len(texts) / total:,.0f} docs/CPU-s")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=8000)
+    ap.add_argument("--per-rule", action="store_true", help="per-rule CPU in process on the peer corpus (3.)")
+    ap.add_argument("--files", type=int, default=2, help="--per-rule: peer corpus files to use (of 16)")
     args = ap.parse_args()
+    if args.per_rule:
+        per_rule(args.files)
+        return 0
 
     import pyarrow as pa
     import pyarrow.parquet as pq
