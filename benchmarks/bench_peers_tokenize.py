@@ -133,9 +133,9 @@ def _title(pid: int) -> str:
     (`ray::MapWorker(tokenize)` while a part runs, `ray::IDLE` between), which only the command
     line shows (`comm` is cut at 15 characters); other processes by `comm`."""
     try:
-        cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace").strip()
-        if cmd.startswith("ray::"):
-            return cmd.split(" ", 1)[0]
+        cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0", 1)[0].decode(errors="replace").strip()
+        if cmd.startswith("ray::"):  # the title may hold spaces: `ray::MapWorker(write shards)`
+            return cmd
         return open(f"/proc/{pid}/comm").read().strip()
     except OSError:
         return "?"
