@@ -19,7 +19,7 @@ as a child process measured the same way (below):
 the runner's workers run plain tasks of every stage and retitle themselves per task, so each
 poll's CPU delta of a process is charged to its title at that poll (`run_polled`'s `by_title`).
 
-Every side runs with RAYON_NUM_THREADS=1 (one Rust thread per worker process, as grist's actors
+Every side runs with RAYON_NUM_THREADS=1 (one Rust thread per worker process, as grist's tokenize tasks
 set it): per-core figures, no idle threads spinning.
 
 CPU seconds are read from /proc (`run_polled`: every descendant's own time, polled), not from
@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.peers import CACHE  # noqa: E402
 
 GOAL = "≥1.5 (min 1.0)"
-# One Rust thread per worker process on every side (grist's actors set the same): per-core figures.
+# One Rust thread per worker process on every side (grist's tokenize tasks set the same): per-core figures.
 # tokenizers' default (a thread per core in every process) spins idle threads and costs CPU.
 ONE_THREAD = {"RAYON_NUM_THREADS": "1"}
 

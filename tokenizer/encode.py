@@ -4,8 +4,13 @@ A token part is an uncompressed Arrow IPC file in the shard schema (`id`, `sourc
 one record batch per `encode_batch` call, every document followed by the end-of-text token; its
 catalog (`catalog/PART.parquet`: id, source, tokens per document) is what the driver plans with,
 so the driver never opens token parts. The ids go from `encode_batch_fast` (no character offsets,
-the GIL released, one Rust thread per CPU the actor holds) straight into one numpy buffer: the
-Python side (ids lists, `np.fromiter`) is about 1% of the encoding's CPU on real text.
+the GIL released, one Rust thread per CPU the task holds) straight into one numpy buffer: the
+Python side (ids lists, `np.fromiter`, `np.insert`) is about 4% of the encoding's CPU on real text,
+two thirds of it `Encoding.ids` itself. Measured on the peer corpus (benchmarks/bench_peers_tokenize.py,
+2 workers): the tokenize tasks make 0.98-1.01x the tokens per CPU-second of a bare
+`encode_batch_fast` loop, and 1.35x `encode_batch` (which computes character offsets). A larger BPE
+word cache does not help: `_resize_cache(1_000_000)` took 2.83-2.89 s vs 2.24-2.29 s at the default
+10,000 on 8 MB of text (one process each, alternating).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ def encode_texts(tok, texts: list[str], eot: int, dtype: np.dtype) -> tuple[np.n
 
 class TokenizePartTask:
     """Part task: spec = {"part", "input", "source"} -> `work/tokens/PART.arrow` + `work/stats/PART.json`.
-    The tokenizer is loaded once per actor in `setup()`."""
+    The tokenizer is loaded once per worker process in `setup()` (the runner keeps the task there)."""
 
     def __init__(self, tokenizer_file: str, work: Path, batch_rows: int = 512, cpus: float = 1.0):
         self.tokenizer_file = tokenizer_file
@@ -55,8 +60,8 @@ class TokenizePartTask:
         self.tok = None
 
     def setup(self) -> None:
-        # One Rust thread per CPU the actor holds: the pool already runs one actor per CPU, and
-        # tokenizers' default (all cores in every actor) oversubscribes the machine.
+        # One Rust thread per CPU the task holds: the runner already runs one task per CPU, and
+        # tokenizers' default (all cores in every process) oversubscribes the machine.
         os.environ["RAYON_NUM_THREADS"] = str(max(1, int(self.resources.cpus)))
         from tokenizer.train import eot_id, load_tokenizer
 
