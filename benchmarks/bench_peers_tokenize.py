@@ -19,8 +19,8 @@ as a child process measured the same way (below):
 the runner's workers run plain tasks of every stage and retitle themselves per task, so each
 poll's CPU delta of a process is charged to its title at that poll (`run_polled`'s `by_title`).
 
-Every side runs with RAYON_NUM_THREADS=1 (one Rust thread per worker process, as grist's tokenize tasks
-set it): per-core figures, no idle threads spinning.
+Every side runs with RAYON_NUM_THREADS=1 (one Rust thread per worker process, as grist's tokenize
+tasks set it): per-core figures, no idle threads spinning.
 
 CPU seconds are read from /proc (`run_polled`: every descendant's own time, polled), not from
 `getrusage(RUSAGE_CHILDREN)`: raylet ignores SIGCHLD, so Ray's workers' CPU never reaches a parent
