@@ -189,6 +189,10 @@ def start_local(init: Callable[[], Any], note: Callable[[str], None] | None = No
     """Start a local Ray with `init()` (retried), watched by a watchdog; returns the watchdog."""
     import ray
 
+    # Ray 2.60 turns token authentication on for a new local cluster (a token in ~/.ray) and warns
+    # that it did on every start: the default is kept, the warning is not shown.
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+
     attempts, backoff = _settings()
 
     bind_loopback()
