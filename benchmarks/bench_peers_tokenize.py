@@ -414,7 +414,7 @@ def run(args: argparse.Namespace) -> list[dict]:
             row("tokenize tasks alone (fixed costs excluded)", "grist_tokenize", "datatrove", "-"),
             row("tokenize-to-shards vs raw encode_batch", "grist_stage", "raw", "-"),
             row("tokenize tasks alone vs raw encode_batch", "grist_tokenize", "raw", "-"),
-            row("tokenize tasks alone vs raw encode_batch_fast", "grist_tokenize", "raw_fast", "-")]
+            row("tokenize alone vs raw encode_batch_fast", "grist_tokenize", "raw_fast", "-")]
     print(f"over {rounds} rounds (mean ratio, range):")
     for r in rows:
         lo, hi = r["ratio_range"]
