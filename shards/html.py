@@ -1,15 +1,13 @@
 """The HTML reports: `grist stats --html FILE` (a shard folder) and `OUTPUT/report.html` (a run).
 
-One self-contained file: inline CSS, matplotlib plots (Agg) embedded as base64 PNG. A run report
+One self-contained file: inline CSS and inline SVG plots (shards/svg.py, no matplotlib). A run report
 shows what the run has: stages, removals by stage and reason, per-source counts, quality scores,
 and, when the product stages ran, the mixture table, length histograms and decoded samples.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.parts import atomic_write_bytes
+from shards import svg
 
 CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:24px auto;max-width:1200px;color:#222}
@@ -24,30 +23,12 @@ h1{font-size:24px}h2{font-size:19px;border-bottom:1px solid #ddd;padding-bottom:
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ddd;padding:4px 8px}
 th{background:#f4f4f4;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#18794e;font-weight:600}.bad{color:#c62828;font-weight:600}.warn{background:#fff4e0;padding:6px 10px;margin:4px 0}
-img{max-width:100%;border:1px solid #eee;margin:6px 0}
+svg.plot{display:block;max-width:100%;height:auto;border:1px solid #eee;margin:6px 0}
 pre{background:#f7f7f7;padding:8px;white-space:pre-wrap;word-break:break-word;font-size:12px;max-height:220px;overflow:auto}
 .muted{color:#777}
 .alert{border:2px solid #c62828;background:#fdecea;padding:8px 14px;margin:12px 0}.alert h2{color:#c62828;border:0;margin:4px 0}
 .alert li{margin:4px 0}
 """
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return f'<img alt="plot" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
@@ -69,34 +50,22 @@ def _pct(x: float | None) -> str:
     return "" if x is None else f"{100 * x:.2f}%"
 
 
+def _hist_series(values: dict[str, np.ndarray], bins: np.ndarray, lo: float, hi: float) -> list[tuple[str, list[int]]]:
+    return [(f"{s} (n={len(v):,})", np.histogram(np.clip(v, lo, hi), bins=bins)[0].tolist()) for s, v in values.items()]
+
+
 def plot_lengths(lengths: dict[str, np.ndarray]) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(9, 3.6))
     hi = max(float(np.percentile(v, 99)) for v in lengths.values() if len(v)) or 1.0
     bins = np.linspace(0, hi, 40)
-    for s, v in lengths.items():
-        ax.hist(np.clip(v, 0, hi), bins=bins, alpha=0.55, label=f"{s} (n={len(v):,})")
-    ax.set_xlabel("tokens per document (clipped at p99)")
-    ax.set_ylabel("documents")
-    ax.set_title("Document length by source")
-    ax.legend()
-    return _png(fig)
+    return svg.histograms(bins.tolist(), _hist_series(lengths, bins, 0, hi), title="Document length by source",
+                          xlabel="tokens per document (clipped at p99)", ylabel="documents")
 
 
 def plot_composition(rows: list[dict[str, Any]]) -> str:
-    plt = _plt()
-    names = [r["source"] for r in rows]
-    x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(9, 3.6))
     series = [("target", "target_share"), ("planned", "planned_share"), ("realized", "realized_share")]
-    width = 0.8 / len(series)
-    for k, (label, key) in enumerate(series):
-        ax.bar(x + (k - 1) * width, [100 * (r.get(key) or 0) for r in rows], width, label=label)
-    ax.set_xticks(x, names)
-    ax.set_ylabel("% of tokens")
-    ax.set_title("Mixture: share of tokens per source")
-    ax.legend()
-    return _png(fig)
+    return svg.grouped_bars([r["source"] for r in rows],
+                            [(label, [100 * (r.get(key) or 0) for r in rows]) for label, key in series],
+                            title="Mixture: share of tokens per source", ylabel="% of tokens", unit="%")
 
 
 STAGE_COLORS = {"read": "#9e9e9e", "filters": "#c0504d", "dedup": "#e8a33d"}
@@ -104,10 +73,7 @@ STAGE_COLORS = {"read": "#9e9e9e", "filters": "#c0504d", "dedup": "#e8a33d"}
 
 def plot_sources(sources: dict[str, dict[str, Any]]) -> str:
     """One bar per source: the share of its records kept, and removed by each stage."""
-    plt = _plt()
-    names = list(sources)[::-1]
-    fig, ax = plt.subplots(figsize=(9, max(1.6, 0.45 * len(names) + 1)))
-    left = [0.0] * len(names)
+    names = list(sources)
     by_stage: dict[str, list[float]] = {}
     for i, name in enumerate(names):
         v = sources[name]
@@ -115,18 +81,10 @@ def plot_sources(sources: dict[str, dict[str, Any]]) -> str:
             stage = key.split(":", 1)[0]
             by_stage.setdefault(stage, [0.0] * len(names))[i] += 100.0 * n / max(v["docs_in"], 1)
     kept = [100.0 * sources[n]["docs_out"] / max(sources[n]["docs_in"], 1) for n in names]
-    ax.barh(names, kept, color="#4f81bd", label="kept")
-    left = kept
-    for stage, vals in by_stage.items():
-        ax.barh(names, vals, left=left, color=STAGE_COLORS.get(stage, "#8064a2"), label=f"removed by {stage}")
-        left = [a + b for a, b in zip(left, vals)]
-    for i, k in enumerate(kept):
-        ax.text(1, i, f"{k:.0f}% kept", va="center", color="white", fontsize=9)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("% of the source's records")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, fontsize=8, frameon=False)
-    fig.tight_layout()
-    return _png(fig)
+    series = [("kept", "#4f81bd")] + [(f"removed by {st}", STAGE_COLORS.get(st, "#8064a2")) for st in by_stage]
+    rows = [(n, [kept[i]] + [vals[i] for vals in by_stage.values()]) for i, n in enumerate(names)]
+    return svg.hbar_stacked(rows, series, xlabel="% of the source's records", xmax=100.0,
+                            notes=[f"{k:.0f}% kept" for k in kept], unit="%")
 
 
 def _sources_section(sources: dict[str, dict[str, Any]]) -> str:
@@ -144,27 +102,15 @@ def _sources_section(sources: dict[str, dict[str, Any]]) -> str:
 
 
 def plot_removals(stages: list[dict[str, Any]]) -> str:
-    plt = _plt()
     items = [(f"{s['name']}: {r}", n) for s in stages for r, n in s.get("dropped", {}).items() if n]
-    items.sort(key=lambda kv: kv[1])
-    fig, ax = plt.subplots(figsize=(9, max(2.0, 0.35 * len(items) + 1)))
-    ax.barh([k for k, _ in items], [v for _, v in items], color="#c0504d")
-    ax.set_xlabel("documents removed")
-    ax.set_title("Removals by stage and reason")
-    return _png(fig)
+    items.sort(key=lambda kv: (-kv[1], kv[0]))
+    return svg.hbar(items, title="Removals by stage and reason", xlabel="documents removed", color="#c0504d")
 
 
 def plot_quality(scores: dict[str, np.ndarray]) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(9, 3.4))
     bins = np.linspace(0, 1, 41)
-    for s, v in scores.items():
-        ax.hist(np.clip(v, 0, 1), bins=bins, alpha=0.55, label=f"{s} (n={len(v):,})")
-    ax.set_xlabel("quality_score")
-    ax.set_ylabel("documents")
-    ax.set_title("Quality score of kept documents")
-    ax.legend()
-    return _png(fig)
+    return svg.histograms(bins.tolist(), _hist_series(scores, bins, 0, 1), title="Quality score of kept documents",
+                          xlabel="quality_score", ylabel="documents")
 
 
 def _mixture_section(rows: list[dict[str, Any]], warnings: list[str], target: Any) -> str:

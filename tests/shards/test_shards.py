@@ -139,7 +139,8 @@ def test_grist_stats_json_and_html(run, tmp_path, capsys):
     page = (tmp_path / "s.html").read_text()
     for section in ("Shards", "Tokenizer", "Mixture", "Document lengths", "Sample documents", "Removals by stage"):
         assert section in page
-    assert page.count('src="data:image/png;base64,') >= 2
+    # sources, mixture and lengths plots (nothing is removed here), inline SVG (no matplotlib, no PNG)
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="plot"') == 3 and "data:image/png" not in page
     assert grist(["stats", str(out / "shards")]) == 0
     text = capsys.readouterr().out
     assert "checksums: all" in text and "per source" in text
@@ -149,7 +150,13 @@ def test_run_report_html(run):
     _, _, out = run
     page = (out / "report.html").read_text()
     assert "Mixture" in page and "Stages" in page and "Sample documents" in page
-    assert page.count('src="data:image/png;base64,') >= 2  # composition + lengths
+    assert page.count("<svg") == 3 and "data:image/png" not in page  # sources, composition, lengths
+    mix = Manifest.load(out / "shards").extra["mixture"]
+    composition = page[page.index('aria-label="Mixture: share of tokens per source"'):]
+    composition = composition[:composition.index("</svg>")]
+    assert composition.count('<rect class="bar"') == 3 * len(mix)  # target, planned, realized a source
+    for r in mix:
+        assert f"{r['source']}: realized: {100 * r['realized_share']:.4g}%</title>" in composition
 
 
 def test_run_report_html_without_product_stages(ray_local, tmp_path):
