@@ -84,7 +84,8 @@ def plot_sources(sources: dict[str, dict[str, Any]]) -> str:
     series = [("kept", "#4f81bd")] + [(f"removed by {st}", STAGE_COLORS.get(st, "#8064a2")) for st in by_stage]
     rows = [(n, [kept[i]] + [vals[i] for vals in by_stage.values()]) for i, n in enumerate(names)]
     return svg.hbar_stacked(rows, series, xlabel="% of the source's records", xmax=100.0,
-                            notes=[f"{k:.0f}% kept" for k in kept], unit="%")
+                            notes=[f"{k:.0f}% kept" for k in kept], unit="%",
+                            label="Per source: kept and removed by stage")
 
 
 def _sources_section(sources: dict[str, dict[str, Any]]) -> str:

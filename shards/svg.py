@@ -65,8 +65,8 @@ def nice_ticks(hi: float, n: int = 5) -> list[float]:
     return [round(i * step, 10) for i in range(k + 1)]
 
 
-def _svg(title: str, height: float, parts: list[str]) -> str:
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" role="img" aria-label="{_e(title or "plot")}" '
+def _svg(title: str, height: float, parts: list[str], label: str = "") -> str:
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" role="img" aria-label="{_e(title or label or "plot")}" '
             f'width="{WIDTH}" height="{_f(height)}" viewBox="0 0 {WIDTH} {_f(height)}" '
             f'font-family="Helvetica,Arial,sans-serif">')
     body = [f'<rect width="{WIDTH}" height="{_f(height)}" fill="#fff"/>']
@@ -133,10 +133,11 @@ def _y_axis(x: float, y0: float, y1: float, hi: float, ticks: list[float], label
 
 def hbar_stacked(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[tuple[str, str]], *, title: str = "",
                  xlabel: str = "", xmax: float | None = None, notes: Sequence[str] | None = None,
-                 unit: str = "") -> str:
+                 unit: str = "", label: str = "") -> str:
     """Horizontal bars, top to bottom in the order given; each row is `(label, one value per series)`
     and its segments are stacked left to right. `series` is `(name, colour)`; a series named "" has no
-    legend entry. `notes[i]`, when given, is written in white at the start of row i."""
+    legend entry. `notes[i]`, when given, is written in white at the start of row i. `label` names a
+    chart without a title (its aria-label)."""
     label_w = min(CHAR_W * max((len(_short(lb)) for lb, _ in rows), default=4) + 12, 360)
     shown = [(name, color) for name, color in series if name]
     legend, legend_h = _legend(shown, (34 if title else 16))
@@ -149,20 +150,20 @@ def hbar_stacked(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[t
     bottom = top + ROW * len(rows)
     parts = legend + _x_axis(x0, x1, bottom, 0.0, hi, ticks, xlabel, grid_top=top)
     scale = (x1 - x0) / hi
-    for i, (label, values) in enumerate(rows):
+    for i, (row, values) in enumerate(rows):
         y = top + ROW * i + 3
-        parts.append(_text(x0 - 6, y + ROW / 2 + 1, _short(label), "end"))
+        parts.append(_text(x0 - 6, y + ROW / 2 + 1, _short(row), "end"))
         x = x0
         for (name, color), v in zip(series, values):
             if v > 0:
-                what = f"{label}: {name}: " if name else f"{label}: "
+                what = f"{row}: {name}: " if name else f"{row}: "
                 parts.append(_bar(x, y, v * scale, ROW - 6, color, f"{what}{_num(v)}{unit}"))
                 x += v * scale
         if notes is not None:
             parts.append(_text(x0 + 4, y + ROW / 2 + 1, notes[i], extra=' fill="#fff"'))
         elif len(series) == 1:
             parts.append(_text(x + 4, y + ROW / 2 + 1, f"{_num(totals[i])}{unit}", extra=' fill="#444"'))
-    return _svg(title, bottom + 42, parts)
+    return _svg(title, bottom + 42, parts, label)
 
 
 def hbar(items: Sequence[tuple[str, float]], *, title: str = "", xlabel: str = "", color: str = PALETTE[0]) -> str:

@@ -32,6 +32,7 @@ def test_sources_plot_one_row_a_source_with_its_shares():
                            "web: removed by dedup: 20%", "&lt;b&gt;&amp;co: kept: 100%"]
     for legend in ("kept", "removed by read", "removed by filters", "removed by dedup", "% of the source&#x27;s records"):
         assert f">{legend}</text>" in page
+    assert 'aria-label="Per source: kept and removed by stage"' in page
     assert plot_sources(SOURCES) == page  # deterministic
 
 
