@@ -300,21 +300,15 @@ def test_random_damage_in_one_record_costs_that_record_only(gz):
     rng = random.Random(7)
     for _ in range(60):
         k = rng.randrange(1, len(recs) - 1)  # not the last: a damaged last record may read as a cut file
-        rec = bytearray(recs[k])
-        for _ in range(rng.randint(1, 3)):
-            i = rng.randrange(len(rec))
-            op = rng.random()
-            if op < 0.3:
-                rec[i] = rng.randrange(256)
-            elif op < 0.5:
-                del rec[i:i + rng.randint(1, 40)]
-            elif op < 0.7:
-                rec[i:i] = rng.randbytes(rng.randint(1, 20))
-            elif op < 0.85:
-                rec[i:i] = b"\x00" * rng.randint(1, 8)
-            else:
-                rec[i:i] = rng.choice([b"\r\n", b"\r\n\r\n", b"HTTP/1.1 200 OK\r\n", b"Content-Length: 99999\r\n"])
-        damaged = recs[:k] + [bytes(rec)] + recs[k + 1:]
+        rec = _damage(rng, recs[k], [
+            (0.3, lambda b, i: b.__setitem__(i, rng.randrange(256))),
+            (0.2, lambda b, i: b.__delitem__(slice(i, i + rng.randint(1, 40)))),
+            (0.2, lambda b, i: b.__setitem__(slice(i, i), rng.randbytes(rng.randint(1, 20)))),
+            (0.15, lambda b, i: b.__setitem__(slice(i, i), b"\x00" * rng.randint(1, 8))),
+            (0.15, lambda b, i: b.__setitem__(slice(i, i), rng.choice(
+                [b"\r\n", b"\r\n\r\n", b"HTTP/1.1 200 OK\r\n", b"Content-Length: 99999\r\n"]))),
+        ])
+        damaged = recs[:k] + [rec] + recs[k + 1:]
         out = _read_web_bytes(b"".join(gzip.compress(r) for r in damaged) if gz else b"".join(damaged), gz, tempfile)
         assert all(isinstance(r, (Doc, Drop)) for r in out)
         # the records before and after the damaged one (k - 1 is its index among documents)
@@ -322,6 +316,21 @@ def test_random_damage_in_one_record_costs_that_record_only(gz):
         after = len(recs) - 1 - k
         assert [(r.text, r.meta) for r in out[len(out) - after:]] == [(r.text, r.meta) for r in reference[6 - after:]]
         assert len(out) <= 6
+
+
+def _damage(rng: random.Random, data: bytes, edits: list) -> bytes:
+    """`data` with 1-3 seeded edits at random positions, each drawn from `edits`: (probability,
+    edit(buffer, position)) with probabilities summing to 1."""
+    buf = bytearray(data)
+    for _ in range(rng.randint(1, 3)):
+        i = rng.randrange(len(buf))
+        op, acc = rng.random(), 0.0
+        for p, edit in edits:
+            acc += p
+            if op < acc or edit is edits[-1][1]:
+                edit(buf, i)
+                break
+    return bytes(buf)
 
 
 def _read_web_bytes(data: bytes, gz: bool, tempfile) -> list:
@@ -382,17 +391,12 @@ def test_random_damage_in_one_gzip_member_costs_that_record_only():
     rng = random.Random(14)
     for _ in range(100):
         k = rng.randrange(1, len(members) - 1)  # not the last: a damaged last member may read as a cut file
-        member = bytearray(members[k])
-        for _ in range(rng.randint(1, 3)):
-            i = rng.randrange(len(member))
-            op = rng.random()
-            if op < 0.5:
-                member[i] ^= 1 << rng.randrange(8)
-            elif op < 0.75:
-                del member[i:i + rng.randint(1, 20)]
-            else:
-                member[i:i] = rng.randbytes(rng.randint(1, 20))
-        out = _read_web_bytes(b"".join(members[:k] + [bytes(member)] + members[k + 1:]), True, tempfile)
+        member = _damage(rng, members[k], [
+            (0.5, lambda b, i: b.__setitem__(i, b[i] ^ (1 << rng.randrange(8)))),
+            (0.25, lambda b, i: b.__delitem__(slice(i, i + rng.randint(1, 20)))),
+            (0.25, lambda b, i: b.__setitem__(slice(i, i), rng.randbytes(rng.randint(1, 20)))),
+        ])
+        out = _read_web_bytes(b"".join(members[:k] + [member] + members[k + 1:]), True, tempfile)
         assert len(out) == 6, _reasons(out)
         assert [(getattr(r, "text", None), r.meta) for j, r in enumerate(out) if j != k - 1] == \
             [(r.text, r.meta) for j, r in enumerate(reference) if j != k - 1]
