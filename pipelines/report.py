@@ -74,6 +74,10 @@ def build_report(pipe: "Pipeline", seconds: float) -> dict[str, Any]:
 # WARC that is 90% images has lost nothing.
 NOT_CONTENT = ("non_html", "http_status_", "redirect", "non_article_namespace", "binary_file")
 MIXTURE_TOLERANCE = 0.01  # a source's share of tokens more than 1 point off its target
+# Over the whole run, a source that keeps less than this share of its documents (not counting
+# non-content records and the quality classifier's intended cut, which warns by its own rule) has
+# lost most of its data to rules that were not meant to cut it that deep: say so at the top.
+MIN_KEPT_SHARE = 0.5
 
 
 def run_warnings(report: dict[str, Any], max_drop: float) -> list[str]:
@@ -95,6 +99,14 @@ def run_warnings(report: dict[str, Any], max_drop: float) -> list[str]:
             if base and sum(lost.values()) > max_drop * base:
                 out.append(f"{src!r} lost {100 * sum(lost.values()) / base:.1f}% of its documents in stage {s['name']} "
                            f"({sum(lost.values()):,} of {base:,}: {_top_reasons(lost)}; max_drop_fraction {max_drop:g})")
+    warned = {src for s in report["stages"] for src in s.get("sources", {}) if any(w.startswith(f"{src!r} lost") for w in out)}
+    for src, b in report.get("sources", {}).items():
+        content = {r: n for r, n in b["dropped"].items()
+                   if n and not r.startswith(tuple(f"read:{x}" for x in NOT_CONTENT)) and ":quality_" not in r}
+        base = b["docs_in"] - (sum(b["dropped"].values()) - sum(content.values()))
+        if src not in warned and base and b["docs_out"] < MIN_KEPT_SHARE * base:
+            out.append(f"{src!r} kept {b['docs_out']:,} of {base:,} documents over the run "
+                       f"({100 * (1 - b['docs_out'] / base):.1f}% lost: {_top_reasons(content)})")
     rows, realized = mixture_rows(report)
     if not any(r["capped"] for r in rows):  # whole documents alone can miss a share by a point: not a cap
         return out

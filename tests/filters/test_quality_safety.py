@@ -232,3 +232,21 @@ def test_run_warnings_losses_and_mixture_caps():
     assert w[0].startswith("'web' lost 98.9% of its documents in stage filters (176 of 178: quality_pareto 150")
     assert w[1].startswith("mixture: 'web' gets 0.41% of the tokens, target 50.00% (capped: 1,234 tokens a pass")
     assert "renormalised" in w[2]
+
+
+def test_run_warnings_a_source_that_lost_most_over_the_run():
+    """No stage cut 'zh' past max_drop, but over the run it kept 27 of 71: a warning names it.
+    Non-content records and the classifier's intended cut are not counted as losses, and a source
+    already warned for one stage is not warned twice."""
+    report = {"stages": [], "sources": {
+        "zh": {"docs_in": 71, "docs_out": 27, "dropped": {"dedup:near_duplicate": 12, "filters:fineweb_short_line_ratio": 9,
+                                                           "filters:c4_too_few_sentences": 23}},
+        "web": {"docs_in": 1000, "docs_out": 90, "dropped": {"read:non_html": 700, "filters:quality_top_fraction": 150,
+                                                             "filters:gopher_short_doc": 60}},
+    }}
+    w = run_warnings(report, 0.9)
+    assert w == ["'zh' kept 27 of 71 documents over the run (62.0% lost: filters:c4_too_few_sentences 23, "
+                 "dedup:near_duplicate 12, filters:fineweb_short_line_ratio 9)"]
+    report["stages"] = [{"name": "filters", "extra": {}, "sources": {
+        "zh": {"docs_in": 71, "docs_out": 2, "dropped": {"c4_too_few_sentences": 69}}}}]
+    assert [x for x in run_warnings(report, 0.9) if "over the run" in x] == []
