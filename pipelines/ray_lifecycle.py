@@ -118,6 +118,7 @@ def lean_head(dashboard: bool, worker_logs: bool = True):
     parameter.RayParams = LeanParams
     ray_node.Node.start_api_server = start_api_server
     deps_check = _patch_dashboard_deps_check(dashboard)
+    node_wait = _patch_node_wait()
     try:
         yield
     finally:
@@ -125,6 +126,8 @@ def lean_head(dashboard: bool, worker_logs: bool = True):
         ray_node.Node.start_api_server = api_server
         if deps_check is not None:
             deps_check()
+        if node_wait is not None:
+            node_wait()
 
 
 # What ray/dashboard/optional_deps.py imports: Ray imports that module in the driver only to learn
@@ -161,6 +164,49 @@ def _patch_dashboard_deps_check(dashboard: bool) -> Callable[[], None] | None:
 
     def undo() -> None:
         ray_utils.get_dashboard_dependency_error = original
+
+    return undo
+
+
+# How often a starting local Ray is asked whether its raylet has registered (seconds).
+NODE_POLL_S = 0.01
+
+
+def _patch_node_wait() -> Callable[[], None] | None:
+    """While Ray starts: its wait for the new raylet to register with the GCS polled at a finer
+    grain; returns the undo (None: nothing to patch). Ray asks once 0.1 s after starting the
+    raylet, and when the raylet has not registered yet (it waits for its two agents to import
+    and report their ports: 0.6-0.8 s here), the C++ accessor sleeps a whole second before it
+    asks again. Asking the GCS every 10 ms first, then letting Ray's own call find the node at
+    once, measured here (idle, 3 starts each): `ray.init` 1.53-1.56 s -> 1.01-1.14 s."""
+    try:
+        from ray._private import services
+        from ray._raylet import GcsClient
+        from ray.core.generated.gcs_pb2 import GcsNodeInfo
+    except ImportError:
+        return None
+    alive = GcsNodeInfo.ALIVE
+    original = getattr(services, "get_node", None)
+    if original is None:
+        return None
+
+    def get_node(gcs_address: str, node_id: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            client = GcsClient(address=gcs_address)
+            deadline = time.monotonic() + 30.0  # Ray's own raylet_start_wait_time_s
+            while time.monotonic() < deadline:
+                nodes = client.get_all_node_info(timeout=5)
+                if any(n.hex() == node_id and info.state == alive for n, info in nodes.items()):
+                    break
+                time.sleep(NODE_POLL_S)
+        except Exception:  # a private API: Ray's own wait decides
+            pass
+        return original(gcs_address, node_id, *args, **kwargs)
+
+    services.get_node = get_node
+
+    def undo() -> None:
+        services.get_node = original
 
     return undo
 

@@ -36,7 +36,7 @@ def ensure_ray(runtime: RuntimeConfig | None = None) -> None:
     global _started_here, _watchdog
     from pipelines import ray_lifecycle
 
-    if "ray" in sys.modules and sys.modules["ray"].is_initialized():
+    if ray_running():
         return
     runtime = runtime or RuntimeConfig()
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
@@ -70,6 +70,11 @@ def ensure_ray(runtime: RuntimeConfig | None = None) -> None:
     _watchdog = ray_lifecycle.start_local(init, note=lambda m: log(f"[yellow]{m}"))
     _started_here = True
     ray_lifecycle.quiet_task_errors()
+
+
+def ray_running() -> bool:
+    """Whether this process is connected to a Ray already (without importing Ray)."""
+    return "ray" in sys.modules and sys.modules["ray"].is_initialized()
 
 
 def shutdown_ray() -> None:
