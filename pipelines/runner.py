@@ -112,14 +112,17 @@ def _run_part(key: str, factory: Callable[[], PartTask], spec: dict[str, Any]) -
     return task.run(spec)
 
 
-def _in_worker(fn: Callable[..., Any], *args: Any) -> Any:
-    """Every task runs through this on its worker: the process set up once, memory handed back after."""
+def _in_worker(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """Every task runs through this on its worker: the process set up once, memory handed back
+    after. Returns (seconds of the task's own work on the worker, set-up included; its result)."""
     global _worker_ready
     if not _worker_ready:
         arrow_without_pandas()
         _worker_ready = True
+    t0 = time.perf_counter()
     try:
-        return fn(*args)
+        result = fn(*args)
+        return time.perf_counter() - t0, result
     finally:
         release_memory()
 
@@ -215,22 +218,23 @@ def map_parts(
         progress.advance(stats.get("docs_in", 0), stats.get("bytes_in", 0))
 
     try:
-        _windowed(lambda s: remote.remote(_run_part, key, factory_ref, s), ordered, n_workers, done)
+        _, work = _windowed(lambda s: remote.remote(_run_part, key, factory_ref, s), ordered, n_workers, done)
     finally:
         progress.close()
-    work = sum(float(r.get("seconds", 0.0)) for r in results)
     _record_call(label, len(ordered), n_workers, time.perf_counter() - t0, work, first[0] if first else None)
     return results
 
 
 def _windowed(submit: Callable[[Any], Any], items: list[Any], window: int,
-              done: Callable[[Any], None] | None = None) -> list[Any]:
-    """Submit `submit(item)` for every item, at most `window` in flight; results in item order
-    (`done(result)` is called as each arrives)."""
+              done: Callable[[Any], None] | None = None) -> tuple[list[Any], float]:
+    """Submit `submit(item)` (a task through `_in_worker`) for every item, at most `window` in
+    flight; returns the results in item order (`done(result)` is called as each arrives) and the
+    seconds of work the tasks reported."""
     import ray
 
     results: list[Any] = [None] * len(items)
     pending: dict[Any, int] = {}
+    work = 0.0
     nxt = 0
     while nxt < len(items) or pending:
         while nxt < len(items) and len(pending) < window:
@@ -239,10 +243,11 @@ def _windowed(submit: Callable[[Any], Any], items: list[Any], window: int,
         ready, _ = ray.wait(list(pending), num_returns=1)
         for ref in ready:
             i = pending.pop(ref)
-            results[i] = ray.get(ref)
+            seconds, results[i] = ray.get(ref)
+            work += seconds
             if done is not None:
                 done(results[i])
-    return results
+    return results, work
 
 
 # Where a stage's wall time went beyond the parts' own work (actor start-up, scheduling, object
@@ -277,7 +282,7 @@ def map_tasks(fn: Callable[[dict[str, Any]], Any], specs: list[dict[str, Any]], 
     t0 = time.perf_counter()
     remote = ray.remote(_in_worker).options(num_cpus=cpus, max_retries=3, name=getattr(fn, "__name__", label))
     window = max(1, min(workers or cluster_cpus(), len(specs)))
-    results = _windowed(lambda s: remote.remote(fn, s), specs, window)
+    results, work = _windowed(lambda s: remote.remote(fn, s), specs, window)
     log(f"[dim]{label}: {len(specs)} tasks")
-    _record_call(label, len(specs), window, time.perf_counter() - t0, 0.0, None)
+    _record_call(label, len(specs), window, time.perf_counter() - t0, work, None)
     return results
