@@ -104,6 +104,13 @@ def test_runtime_env_installs_the_pinned_dependencies():
     assert ".venv/" in env["excludes"]
 
 
+def test_cluster_jobs_set_the_workers_allocator_as_a_local_run_does():
+    from pipelines.runner import WORKER_ALLOCATOR_ENV
+
+    env = yaml.safe_load((ROOT / "jobs" / "runtime_env.yaml").read_text())
+    assert WORKER_ALLOCATOR_ENV and WORKER_ALLOCATOR_ENV.items() <= env["env_vars"].items()
+
+
 def test_submit_waits_and_matches_a_local_run(cluster, ray_local, tmp_path, capsys):
     address, _ = cluster
     work = tmp_path / "wd"
