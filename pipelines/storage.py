@@ -214,11 +214,15 @@ def arrow_fs(path: str | os.PathLike) -> tuple[Any, str]:
 
 
 def parquet_file(path: str | os.PathLike):
-    """A `pyarrow.parquet.ParquetFile` of a local or remote part."""
+    """A `pyarrow.parquet.ParquetFile` of a local or remote part. A local file is read a row
+    group at a time: pyarrow's default `pre_buffer` first loads every row group a read asks for
+    (a whole part for `iter_batches`), which on a local disk saves nothing and held a 64 MB part's
+    file in memory (measured: reading it in batches peaked +86 MiB, +39 MiB without). On an object
+    store it stays on: one coalesced ranged read instead of one per column chunk of every row group."""
     import pyarrow.parquet as pq
 
     fs, p = arrow_fs(path)
-    return pq.ParquetFile(p, filesystem=fs) if fs is not None else pq.ParquetFile(p)
+    return pq.ParquetFile(p, filesystem=fs) if fs is not None else pq.ParquetFile(p, pre_buffer=False)
 
 
 def read_table(path: str | os.PathLike, **kw: Any):
