@@ -16,17 +16,17 @@ from __future__ import annotations
 import os
 import select
 import signal
-import subprocess
 import sys
 import time
-from pathlib import Path
+from typing import Any
 
 
 
 def _stat(pid: int) -> tuple[int, int] | None:
     """(ppid, start time in clock ticks) of a live process, None if it is gone or a zombie."""
     try:
-        raw = Path(f"/proc/{pid}/stat").read_bytes()
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
     except OSError:
         return None
     fields = raw[raw.rfind(b")") + 2:].split()  # the name may hold spaces and parentheses
@@ -178,7 +178,7 @@ class Watchdog:
     """The driver's handle on its watchdog process."""
 
     def __init__(self) -> None:
-        self.proc: subprocess.Popen | None = None
+        self.proc: Any = None  # subprocess.Popen
         self._w: int | None = None
 
     def start(self) -> None:
@@ -190,8 +190,11 @@ class Watchdog:
             return
         r, w = os.pipe()  # non-inheritable: Ray's children never hold the write end
         try:
+            import subprocess
+
+            # -I -S: the standard library only (no site-packages, no .pth imports): 12 -> 10 MiB RSS
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", os.path.abspath(__file__), str(me), str(st[1])],
+                [sys.executable, "-I", "-S", os.path.abspath(__file__), str(me), str(st[1])],
                 stdin=r, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True,  # outlives the driver, deaf to the terminal's Ctrl-C
                 close_fds=True,
@@ -220,6 +223,8 @@ class Watchdog:
             os.close(self._w)
             self._w = None
         if self.proc is not None:
+            import subprocess
+
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:

@@ -35,6 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from filters.dedup import components as cc
 from filters.dedup.config import DedupConfig
@@ -48,12 +49,42 @@ from pipelines.stage import Stage, StageContext, StageResult, merge_parts
 from pipelines.step import Resources, Step, StepPartTask
 
 STAGE = "dedup"
-# A scan task writes its band and node rows every this many bytes (sorted by destination bucket)
-# instead of holding a whole part's. Peak RSS of a scan task over its worker's baseline, measured
-# on the 64 MB dedup benchmark corpus: one 64 MB part +133 MiB with a 16 MiB budget, +69 MiB with
-# 8 MiB, +63 MiB with 4 MiB (+184 MiB holding the whole part, with the part's file pre-buffered);
-# a 16 MB part +48-52 MiB with any of them.
-SCAN_FLUSH_BYTES = 8 << 20
+# A scan task writes its band and node rows every `scan_flush_bytes(buckets)` bytes (sorted by
+# destination bucket) instead of holding a whole part's: a row group per bucket per flush of at
+# least 512 KiB, the flushes at least 2 MiB. Peak RSS of a scan task over its worker's baseline,
+# measured on the 64 MB benchmark corpus (4 buckets): a 64 MB part +184 MiB holding the whole part
+# (and its file pre-buffered), +70 MiB flushing every 8 MiB, +51 MiB every 2 MiB; a 16 MB part
+# +50 -> +42 MiB (8 -> 2 MiB); the scan's time unchanged.
+FLUSH_BYTES_PER_BUCKET = 512 << 10
+FLUSH_MIN_BYTES = 2 << 20
+
+
+def scan_flush_bytes(buckets: int) -> int:
+    return max(FLUSH_MIN_BYTES, buckets * FLUSH_BYTES_PER_BUCKET)
+
+
+# Text a scan step hashes at once: its numpy arrays (grams, signatures, shingle sets) take about
+# ten times the text, so a batch is cut by bytes, not rows (a batch of 1,000 books would be a GB).
+# Measured on the benchmark corpus (2.5 KB documents), 16 MB part: peak +43 MiB with 1,000-row
+# batches, +35 MiB with 500 rows (about 1.2 MB), the scan's time unchanged.
+SCAN_SLICE_BYTES = 1 << 20
+
+
+def text_slices(text: pa.Array, limit: int) -> list[tuple[int, int]]:
+    """[lo, hi) row ranges of consecutive documents holding about `limit` bytes of text each
+    (a longer document is a slice of its own)."""
+    n = len(text)
+    if n == 0:
+        return []
+    sizes = pc.binary_length(text).to_numpy(zero_copy_only=False).astype(np.int64)
+    ends = np.cumsum(sizes)
+    out, lo = [], 0
+    while lo < n:
+        base = ends[lo - 1] if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(ends, base + limit, side="right")))
+        out.append((lo, min(hi, n)))
+        lo = hi
+    return out
 CONTAM_SCHEMA = pa.schema([("id", pa.string()), ("reason", pa.string())])
 
 
@@ -85,11 +116,13 @@ class ScanPartTask:
         row0 = spec.get("row0", 0)
         rg = spec.get("row_groups")
         pf = storage.parquet_file(spec["input"])
-        with DestWriter(self.work / "bands" / f"{part}.parquet", cc.BAND_SCHEMA, SCAN_FLUSH_BYTES) as bands, \
-                DestWriter(self.work / "nodes" / f"{part}.parquet", cc.NODE_SCHEMA, SCAN_FLUSH_BYTES) as nodes:
+        budget = scan_flush_bytes(self.plan["buckets"])
+        with DestWriter(self.work / "bands" / f"{part}.parquet", cc.BAND_SCHEMA, budget) as bands, \
+                DestWriter(self.work / "nodes" / f"{part}.parquet", cc.NODE_SCHEMA, budget) as nodes:
             for rb in pf.iter_batches(batch_size=self.batch_rows, row_groups=list(range(*rg)) if rg else None):
-                self._batch(pa.Table.from_batches([rb]), spec["index"], row0, acc, bands, nodes)
-                row0 += rb.num_rows
+                for lo, hi in text_slices(rb.column("text"), SCAN_SLICE_BYTES):
+                    self._batch(pa.Table.from_batches([rb.slice(lo, hi - lo)]), spec["index"], row0, acc, bands, nodes)
+                    row0 += hi - lo
                 stats.docs_in += rb.num_rows
         stats.docs_out = stats.docs_in
         contam = pa.table([acc["contam_ids"], acc["contam_reasons"]], schema=CONTAM_SCHEMA)
@@ -136,8 +169,9 @@ class ScanPartTask:
             band_key_parts.append(keys.ravel())
             band_node_parts.append(np.repeat(node[has_buf], keys.shape[1]))
             if m.verify:  # each document's set of gram hashes, sorted: one unique over (document, hash)
-                doc = np.repeat(np.arange(len(keep), dtype=np.uint64), counts)
-                u = np.sort((doc << np.uint64(32)) | hv.astype(np.uint64))
+                u = hv.astype(np.uint64)  # (document << 32) | hash, built and sorted in place
+                u |= np.repeat(np.arange(len(keep), dtype=np.uint64) << np.uint64(32), counts)
+                u.sort()
                 # sort + neighbour test: numpy 2.4's hash-based np.unique was 35x slower on 400k values
                 u = u[np.concatenate(([True], u[1:] != u[:-1]))] if len(u) else u
                 per = np.bincount((u >> np.uint64(32)).astype(np.int64), minlength=len(keep))

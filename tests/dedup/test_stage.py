@@ -164,3 +164,18 @@ def test_one_and_two_workers_identical_then_resume(corpus, run2, ray_local, tmp_
     assert (work / "scan" / "stats" / f"{web}.json").exists() and (work / "decide" / "_done").is_dir()
     for sub in ("documents", "dropped"):
         assert dir_bytes(out1 / sub) == dir_bytes(out2 / sub)
+
+
+def test_scan_slices_cover_every_row_once_and_cut_by_bytes():
+    import pyarrow as pa
+
+    from filters.dedup.stage import text_slices
+
+    texts = ["a" * 300, "é" * 200, "x" * 5000, "", "b" * 100, "c" * 700, "d" * 10]
+    slices = text_slices(pa.array(texts), 1000)
+    assert [lo for lo, _ in slices] == [0] + [hi for _, hi in slices[:-1]] and slices[-1][1] == len(texts)
+    for lo, hi in slices:
+        size = sum(len(t.encode()) for t in texts[lo:hi])
+        assert size <= 1000 or hi - lo == 1  # a longer document is a slice of its own
+    assert slices == [(0, 2), (2, 3), (3, 7)]
+    assert text_slices(pa.array([], pa.string()), 1000) == []
