@@ -9,9 +9,9 @@
   before Ray and kills what is left of the session when the driver is gone.
 - A local Ray starts only the head processes a one-machine run uses (`lean_head`): no autoscaler
   monitor (nothing to scale), no dashboard/API server unless `runtime.dashboard` asks for it, no
-  log monitor unless `runtime.worker_logs` does, and the dashboard agent `--minimal` (no metrics
-  and dashboard modules) when there is no dashboard; the driver does not import the dashboard's
-  dependencies to learn that they are installed.
+  log monitor unless `runtime.worker_logs` does, and the dashboard agent as in a Ray installed
+  without extras (no HTTP server, no dashboard or metrics modules) when there is no dashboard; the
+  driver does not import the dashboard's dependencies to learn that they are installed.
 """
 
 from __future__ import annotations
@@ -137,11 +137,10 @@ _DASHBOARD_DEPS = ("aiohttp", "aiohttp_cors", "grpc", "opencensus", "opentelemet
 def _patch_dashboard_deps_check(dashboard: bool) -> Callable[[], None] | None:
     """While Ray starts: its dashboard dependency check answered without importing the packages
     in the driver; returns the undo (None: Ray has no such check to patch). Without the dashboard
-    the answer is "not there", so the raylet runs its dashboard agent `--minimal`, as in a
-    `pip install ray` without extras: the agent then loads none of the modules that feed the
-    dashboard and metrics, and the raylet, which registers only once its agents are up, is ready
-    sooner. Measured here under load (3 starts each, alternating): `ray.init` 3.5-4.9 s against
-    6.4-8.0 s with the full agent."""
+    the answer is "not there", so the raylet runs its dashboard agent `--minimal` (no HTTP
+    server; `_patch_minimal_agent` makes it run none of its modules too), and the raylet, which
+    registers only once its agents are up, is ready sooner. Measured here under load (3 starts
+    each, alternating): `ray.init` 3.5-4.9 s against 6.4-8.0 s with the full agent."""
     import importlib.util
 
     try:

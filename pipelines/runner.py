@@ -33,7 +33,7 @@ WORKER_ALLOCATOR_ENV = {"MIMALLOC_PURGE_DELAY": "0", "MIMALLOC_ARENA_EAGER_COMMI
 def ensure_ray(runtime: RuntimeConfig | None = None) -> None:
     """Join the cluster named by RAY_ADDRESS (or the job we run in); otherwise start a local Ray.
 
-    A local head is GCS, raylet and Ray's two agents (about 300 MiB RSS); it binds 127.0.0.1
+    A local head is GCS, raylet and Ray's two agents (about 225 MiB RSS); it binds 127.0.0.1
     only, the dashboard, autoscaler monitor and log monitor stay off unless asked for
     (`runtime.dashboard`, `runtime.worker_logs`), and the object store is kept small and spills to
     disk beyond it. Start-up is retried, and a watchdog makes sure none of its processes outlives
