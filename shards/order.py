@@ -38,6 +38,8 @@ SPLITS = ("train", "val")
 # The rows a shard is written from: its documents in order, where their tokens are.
 SORTED_SCHEMA = pa.schema([("key", pa.uint64()), ("source", pa.string()), ("id", pa.string()), ("tokens", pa.int64()),
                            ("part", pa.int32()), ("pstart", pa.int64())])
+# When the sort carries the tokens (shards/gather.py), each row has them too, as a last column.
+TOKS = "toks"
 DEST_SCHEMA = pa.schema([("dest", pa.int64()), ("tokens", pa.int64()), ("docs", pa.int64()), ("longest", pa.int64())])
 SHARD_AGG_SCHEMA = pa.schema([("shard", pa.int64()), ("tokens", pa.int64()), ("docs", pa.int64())])
 
@@ -74,15 +76,18 @@ def is_val(rows: pa.Table, seed: int, cuts: dict[str, list]) -> np.ndarray:
     return out
 
 
-def scatter(rows: pa.Table, seed: int, cuts: dict[str, list], buckets: int, out: Path, agg: Path) -> None:
+def scatter(rows: pa.Table, seed: int, cuts: dict[str, list], buckets: int, out: Path, agg: Path,
+            toks: pa.Array | None = None) -> None:
     """Selection rows (id, source, epoch, tokens, part, pstart) -> one file sorted by destination
-    and its per-destination totals."""
+    and its per-destination totals; `toks`: each row's tokens, carried along (column `toks`)."""
     ids = rows.column("id").to_pylist()
     keys = order_keys(seed, ids, rows.column("epoch").to_numpy())
     dest = is_val(rows, seed, cuts).astype(np.int64) * buckets + bucket_of(keys, buckets)
     table = pa.table({"key": pa.array(keys, pa.uint64()), "source": rows.column("source"), "id": rows.column("id"),
                       "tokens": rows.column("tokens"), "part": rows.column("part"), "pstart": rows.column("pstart")},
                      schema=SORTED_SCHEMA)
+    if toks is not None:
+        table = table.append_column(TOKS, toks)
     write_by_dest(out, table, dest)
     tokens = rows.column("tokens").to_numpy().astype(np.int64)
     nz = np.unique(dest)
@@ -97,7 +102,7 @@ def scatter(rows: pa.Table, seed: int, cuts: dict[str, list], buckets: int, out:
 def bucket_sort(files: list[str], dest: int, first_token: int, per_shard: int, out: Path) -> pa.Table:
     """One destination: its rows sorted by (key, source, id), written by shard; returns (shard,
     tokens, docs) of the shards it holds."""
-    t = read_dest(files, dest, SORTED_SCHEMA)
+    t = read_dest(files, dest, rows_schema(files))
     t = t.take(pc.sort_indices(t, [("key", "ascending"), ("source", "ascending"), ("id", "ascending")]))
     tokens = t.column("tokens").to_numpy().astype(np.int64)
     shard = (first_token + np.cumsum(tokens) - tokens) // per_shard
@@ -111,7 +116,12 @@ def bucket_sort(files: list[str], dest: int, first_token: int, per_shard: int, o
 
 def shard_rows(files: list[str], shard: int) -> pa.Table:
     """A shard's rows, in order: its row group of each destination file (given in destination order)."""
-    return read_dest(files, shard, SORTED_SCHEMA)
+    return read_dest(files, shard, rows_schema(files))
+
+
+def rows_schema(files: list[str]) -> pa.Schema:
+    """The sorted rows' schema: SORTED_SCHEMA, with `toks` when the sort carries the tokens."""
+    return storage.parquet_file(files[0]).schema_arrow if files else SORTED_SCHEMA
 
 
 def dest_offsets(tokens: np.ndarray, buckets: int) -> np.ndarray:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines import storage
@@ -23,6 +24,8 @@ from pipelines.stage import StageContext
 from pipelines.step import Resources
 from shards import order
 from shards.export import SplitFile, assemble
+from shards.format import token_dtype
+from shards.gather import PartTokens, gather_tokens
 from shards.split import scan_val
 from tokenizer.stage import map_small
 
@@ -39,8 +42,9 @@ class RoundTask:
     """One task of a round (spec["round"]): `vscan` (val split aggregates), `scatter`, `bucket`
     (the distributed sort), `assemble` (an export file from its pieces)."""
 
-    def __init__(self, work: str, seed: int):
+    def __init__(self, work: str, seed: int, token_files: list[str] | None = None, vocab: int = 0):
         self.work, self.seed = storage.location(work), seed
+        self.token_files, self.vocab = token_files, vocab  # scatter carries the tokens when given
         self.resources = Resources()
 
     def setup(self) -> None:
@@ -64,8 +68,19 @@ class RoundTask:
 
     def _scatter(self, spec: dict[str, Any], stats: PartStats) -> None:
         rows = storage.read_table(spec["input"])
+        toks = None
+        if self.token_files is not None:  # one selection file: (mostly) one token part, read through once
+            parts: dict[int, PartTokens] = {}
+
+            def part(k: int) -> PartTokens:
+                if k not in parts:
+                    parts[k] = PartTokens(storage.location(self.token_files[k]))
+                return parts[k]
+
+            flat, offsets = gather_tokens(part, rows, token_dtype(self.vocab))
+            toks = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat))
         order.scatter(rows, self.seed, spec["cuts"], spec["buckets"], self.work / "rows" / f"{spec['part']}.parquet",
-                      self.work / "agg" / f"{spec['part']}.parquet")
+                      self.work / "agg" / f"{spec['part']}.parquet", toks)
         stats.docs_in = stats.docs_out = rows.num_rows
 
     def _bucket(self, spec: dict[str, Any], stats: PartStats) -> None:
@@ -83,8 +98,8 @@ class RoundTask:
 class RoundFactory:
     """Picklable: each worker builds its own task."""
 
-    def __init__(self, work: str | Path, seed: int):
-        self.args = (str(work), seed)
+    def __init__(self, work: str | Path, seed: int, token_files: list[str] | None = None, vocab: int = 0):
+        self.args = (str(work), seed, token_files, vocab)
 
     def __call__(self) -> RoundTask:
         return RoundTask(*self.args)

@@ -21,7 +21,8 @@ a row per document (the measured figures: benchmarks/bench_scaling.py).
    first token and first document are known, and checked against int32 offsets, before any is
    written. Nothing depends on B or the worker count.
 5. Writers (groups of consecutive shards) read their shards' rows, gather the tokens from the token
-   parts by offset, write each shard into the staging folder (sha256 and size computed while
+   parts by offset (memory-mapped on a local disk; on an object store the tokens were gathered
+   once by the scatter tasks and travel with the sorted rows, shards/gather.py), write each shard into the staging folder (sha256 and size computed while
    writing) and its export pieces (shards/export.py), and commit small per-shard records;
    `assemble` tasks stream the split-wide export files together, through the storage layer (local
    or object store alike). The driver merges the records into `manifest.json`; the staging folder
@@ -58,7 +59,8 @@ from pipelines.step import Resources
 from shards.config import MAX_SHARD_TOKENS
 from shards.export import Exports, finish_exports, split_files, write_shard_exports
 from shards.format import MANIFEST, Manifest, ShardInfo, sha256_file, shard_schema, token_dtype, tokens_array, write_shard
-from shards.order import DEST_SCHEMA, SPLITS, dest_offsets, shard_rows, summed
+from shards.gather import PartTokens, carried_tokens, gather_tokens
+from shards.order import DEST_SCHEMA, SPLITS, TOKS, dest_offsets, shard_rows, summed
 from shards.plan import RoundFactory, mapper
 from shards.split import GATHER_SCHEMA, MAX_FLOOR_SHARE, VHIST_SCHEMA, decide_val, hash_limit, short_warnings
 from tokenizer.stage import tokenizer_path
@@ -69,6 +71,7 @@ MAX_SHARDS_PER_TASK = 16
 MIX_HIST_BITS = 10
 BUCKETS_PER_WORKER = 4  # key ranges of the sort: a few per worker, so a slow one is not the whole round
 BUCKET_ROWS = 1_000_000  # and about this many selection rows a range at most: a sort task's memory does not grow with the corpus
+BUCKET_TOKEN_BYTES = 256 << 20  # and, when the sort carries the tokens, about this many bytes of them
 # Selections up to this many tokens (tokenized tokens x the epochs cap) run every round here on the
 # driver, one task after the other, which bounds what the driver holds then. Rounds of plain tasks
 # cost about the same (measured, the whole shards stage with 2 workers: 1.58 s here vs 1.49 s on
@@ -88,36 +91,6 @@ class _TokenizeFactory:
         from tokenizer.encode import TokenizePartTask
 
         return TokenizePartTask(*self.args)
-
-
-class PartTokens:
-    """One token part, opened lazily (memory-mapped when local): per record batch its token values
-    and its first token in the part, so a document is found by its `pstart` alone (no per-row
-    arrays: memory is the batches touched)."""
-
-    def __init__(self, path: Path):
-        self.reader = pa.ipc.open_file(storage.open_arrow(path))
-        self.values: dict[int, np.ndarray] = {}
-        lens = [self.reader.get_batch(b).column(2).offsets for b in range(self.reader.num_record_batches)]
-        sizes = np.array([int(o[-1].as_py()) - int(o[0].as_py()) if len(o) else 0 for o in lens], np.int64)
-        self.starts = np.cumsum(sizes) - sizes
-
-    def batch(self, b: int) -> np.ndarray:
-        if b not in self.values:
-            arr = self.reader.get_batch(b).column(2)
-            off = arr.offsets.to_numpy()
-            self.values[b] = arr.values.to_numpy(zero_copy_only=True)[off[0]: off[-1]]
-        return self.values[b]
-
-    def gather_into(self, out: np.ndarray, dst_start: np.ndarray, pstart: np.ndarray, lens: np.ndarray) -> None:
-        """Copy each document (first token `pstart` in the part, `lens` tokens) to `out[dst_start:]`,
-        one vectorised copy per record batch."""
-        batch = np.searchsorted(self.starts, pstart, side="right") - 1
-        for b, pos in _groups(batch):
-            glen = lens[pos]
-            within = np.arange(int(glen.sum())) - np.repeat(np.cumsum(glen) - glen, glen)
-            src = np.repeat(pstart[pos] - self.starts[b], glen) + within
-            out[np.repeat(dst_start[pos], glen) + within] = self.batch(b)[src]
 
 
 class ShardWriteTask:
@@ -165,14 +138,11 @@ class ShardWriteTask:
         return stats.to_json()
 
     def _write_one(self, name: str, split: str, schema: pa.Schema, rows: pa.Table) -> tuple[ShardInfo, np.ndarray, np.ndarray]:
-        lens = rows.column("tokens").to_numpy().astype(np.int64)
-        offsets = np.zeros(len(lens) + 1, np.int64)
-        np.cumsum(lens, out=offsets[1:])
-        flat = np.empty(int(offsets[-1]), dtype=self.dtype)
-        part_col = rows.column("part").to_numpy()
-        pstart = rows.column("pstart").to_numpy().astype(np.int64)
-        for k, pos in _groups(part_col):
-            self._part(k).gather_into(flat, offsets[pos], pstart[pos], lens[pos])
+        if TOKS in rows.column_names:  # the tokens came with the sorted rows (shards/gather.py)
+            flat, offsets = carried_tokens(rows, self.dtype)
+        else:
+            flat, offsets = gather_tokens(self._part, rows, self.dtype)
+        lens = np.diff(offsets)
         src_arr = rows.column("source").combine_chunks()
         sha, nbytes = write_shard(self.staging / name, rows.column("id"), src_arr, tokens_array(flat, offsets, self.vocab), schema)
         by = pa.table({"source": src_arr, "n": lens}).group_by("source", use_threads=False).aggregate(
@@ -193,21 +163,6 @@ class _WriteFactory:
 
     def __call__(self) -> ShardWriteTask:
         return ShardWriteTask(*self.args)
-
-
-def _runs(values: np.ndarray) -> list[tuple[int, int]]:
-    """[lo, hi) of each run of equal consecutive values."""
-    if not len(values):
-        return []
-    b = np.concatenate([[0], np.flatnonzero(np.diff(values)) + 1, [len(values)]])
-    return list(zip(b[:-1].tolist(), b[1:].tolist()))
-
-
-def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """(key, positions) for each distinct key."""
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    return [(int(sk[lo]), order[lo:hi]) for lo, hi in _runs(sk)]
 
 
 def check_shard_sizes(sizes: np.ndarray, per_shard: int) -> None:
@@ -234,6 +189,9 @@ class ShardStage(Stage):
     config_keys = ("shards", "tokenizer", "mixture", "sources")
     documents = False
     inline_tokens = INLINE_TOKENS
+    # Whether the sort carries the tokens (shards/gather.py); None: when the work folder is on an
+    # object store, where a writer would otherwise read every token part it gathers from.
+    carry_tokens: bool | None = None
     gather_limit = GATHER_LIMIT  # rows of one key bucket gathered to the driver (mixture cut, val floors)
     buckets_per_worker = BUCKETS_PER_WORKER
 
@@ -279,10 +237,15 @@ class ShardStage(Stage):
 
         # 4. the canonical order and the shard cuts, a distributed sort (checked before a shard is written)
         workers = ctx.workers or os.cpu_count() or 1
+        token_files = [str(ctx.work / "tokens" / f"{n}.arrow") for n in names]
+        carry = storage.is_remote(ctx.work) if self.carry_tokens is None else self.carry_tokens
         buckets = max(1, self.buckets_per_worker * workers, math.ceil(sel.selected / BUCKET_ROWS))
-        scat = round_dir(ctx.work, "scatter", {"buckets": buckets, "cuts": cuts})
-        run(RoundFactory(scat, cfg.seed), [{"part": f.stem, "round": "scatter", "input": str(f), "cuts": cuts,
-                                            "buckets": buckets} for f in sel_files], label="shards scatter", work=scat)
+        if carry:  # a sort task holds its range's tokens too
+            buckets = max(buckets, math.ceil(tokenized.counters["tokens"] * epochs * dtype.itemsize / BUCKET_TOKEN_BYTES))
+        scat = round_dir(ctx.work, "scatter", {"buckets": buckets, "cuts": cuts, "carry": carry})
+        run(RoundFactory(scat, cfg.seed, token_files if carry else None, vocab),
+            [{"part": f.stem, "round": "scatter", "input": str(f), "cuts": cuts, "buckets": buckets} for f in sel_files],
+            label="shards scatter", work=scat)
         dests = summed([scat / "agg" / f"{f.stem}.parquet" for f in sel_files], DEST_SCHEMA, "dest", 2 * buckets)
         first = dest_offsets(dests["tokens"], buckets)
         bucket = round_dir(ctx.work, "bucket", {"buckets": buckets, "cuts": cuts, "per_shard": scfg.tokens_per_shard})
@@ -310,8 +273,7 @@ class ShardStage(Stage):
                                     "shards": group, "size": sum(n for *_, n in group)})
         meta = {"dtype": dtype.name, "vocab_size": vocab, "eot_id": eot, "tokenizer_sha256": tok_sha,
                 "config_hash": ctx.stage_hash}
-        wfactory = _WriteFactory([str(ctx.work / "tokens" / f"{n}.arrow") for n in names], str(staging),
-                                 str(write_work), vocab, meta, exports)
+        wfactory = _WriteFactory(token_files, str(staging), str(write_work), vocab, meta, exports)
         run(wfactory, [{**sp, "shards": [(k, t, d, files) for k, t, d, files, _ in sp["shards"]]} for sp in write_specs],
             label="write shards", work=write_work)
         infos = [ShardInfo(**r) for sp in write_specs

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.cli import main as grist
@@ -44,6 +45,24 @@ def test_shards_written_by_workers_are_byte_identical(run, tmp_path_factory, mon
     report = run_config(cfg2, workers=2)
     shards_stage = next(s for s in report["stages"] if s["name"] == "shards")
     assert shards_stage["extra"]["write_tasks"] > 1
+    assert dir_bytes(out1 / "shards") == dir_bytes(Path(cfg2.output) / "shards")
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_shards_sorted_with_their_tokens_are_byte_identical(run, tmp_path_factory, monkeypatch, inline):
+    """On an object store the sort carries each document's tokens (shards/gather.py) and writers
+    read no token part; forced here on local disk, on workers and on the driver: same bytes."""
+    from shards.stage import ShardStage
+
+    cfg, _, out1 = run
+    monkeypatch.setattr(ShardStage, "carry_tokens", True)
+    if not inline:
+        monkeypatch.setattr(ShardStage, "inline_tokens", -1)
+    cfg2 = cfg.model_copy(update={"output": str(tmp_path_factory.mktemp("carried") / "out")})
+    run_config(cfg2, workers=2)
+    work = Path(cfg2.output) / "_work"
+    scattered = list(work.glob("*-shards/scatter-*/rows/*.parquet"))
+    assert scattered and all("toks" in pq.ParquetFile(f).schema_arrow.names for f in scattered)
     assert dir_bytes(out1 / "shards") == dir_bytes(Path(cfg2.output) / "shards")
 
 
