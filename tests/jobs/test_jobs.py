@@ -185,14 +185,18 @@ def test_worker_killed_mid_stage_is_retried_without_loss_or_duplicates(ray_local
         deadline = time.monotonic() + 120
         while not (stats.is_dir() and any(stats.glob("*.json"))) and time.monotonic() < deadline:
             time.sleep(0.01)
-        for proc in psutil.Process().children(recursive=True):
-            try:
-                if "MapWorker" in " ".join(proc.cmdline()):
-                    proc.send_signal(signal.SIGKILL)
-                    killed.append(proc.pid)
-                    return
-            except psutil.Error:
-                continue
+        # then the first worker seen running a read part (a worker between two parts is titled
+        # ray::IDLE for a moment: look again until one is found, or the stage has ended)
+        while time.monotonic() < deadline and len(list(stats.glob("*.json"))) < 30:
+            for proc in psutil.Process().children(recursive=True):
+                try:
+                    if "MapWorker(read)" in " ".join(proc.cmdline()):
+                        proc.send_signal(signal.SIGKILL)
+                        killed.append(proc.pid)
+                        return
+                except psutil.Error:
+                    continue
+            time.sleep(0.005)
 
     killer = threading.Thread(target=kill_one_worker, daemon=True)
     killer.start()
