@@ -16,8 +16,11 @@ selected tokens, repeats included), filled with its selected documents in
    order would give.
 3. `texts` (one task per documents part): the picked documents' texts, `texts/PART.parquet`.
 
-The driver holds the sample (bounded by `sample_chars`) and per-source histograms, nothing else.
-Training runs on the driver: the BPE trainer needs the global pair counts, and it is multithreaded.
+4. `train` (one task): the BPE trainer over the texts in the picked order (it needs the global
+   pair counts; it is multithreaded) writes `train/tokenizer.json`.
+
+The driver holds the sample's ids and per-source histograms, never its texts. For inputs up to
+`INLINE_BYTES` every round runs on the driver, one task after the other.
 """
 
 from __future__ import annotations
@@ -34,12 +37,14 @@ import pyarrow.parquet as pq
 
 from pipelines import storage
 from pipelines.config import Config
+from pipelines.memory import release_memory
 from pipelines.mixture import doc_keys, selection_dir
 from pipelines.parts import PartStats, atomic_write_bytes, atomic_write_json, done_parts, load_part_stats
 from pipelines.progress import log
 from pipelines.stage import Stage, StageContext, StageResult
 from pipelines.step import Resources
-from tokenizer.train import describe, load_tokenizer, sha256_text, tokenizer_json, train_bpe
+from tokenizer.config import TokenizerConfig
+from tokenizer.train import describe, load_tokenizer, sha256_text, specials_as_text, tokenizer_json, train_bpe
 
 TOKENIZER_DIR = "tokenizer"
 TOKENIZER_FILE = "tokenizer.json"
@@ -61,7 +66,7 @@ def _parquet_bytes(table: pa.Table, row_group_size: int | None = None) -> bytes:
 
 
 class SamplePartTask:
-    """Part task of the sample's rounds: spec["round"] is "keys" or "texts"."""
+    """Part task of the sample's rounds: spec["round"] is "keys", "texts" or "train"."""
 
     def __init__(self, work: str, seed: int, bytes_per_token: float):
         self.work, self.seed, self.bpt = storage.location(work), seed, bytes_per_token
@@ -116,6 +121,16 @@ class SamplePartTask:
         atomic_write_bytes(self.work / "hist" / f"{spec['part']}.parquet",
                            _parquet_bytes(pa.concat_tables(hists) if hists else HIST_SCHEMA.empty_table()))
 
+    def _train(self, spec: dict[str, Any], stats: PartStats) -> None:
+        """The BPE trainer over the sample's texts in the picked order: `tokenizer.json`, and the
+        characters trained on in the marker."""
+        texts = ordered_texts(spec["picked"], spec["texts"])
+        tok = train_bpe(texts, TokenizerConfig(**spec["tokenizer"]))
+        stats.docs_in = len(texts)
+        stats.counters["chars"] = sum(map(len, texts))
+        del texts
+        atomic_write_bytes(self.work / TOKENIZER_FILE, tokenizer_json(tok).encode("utf-8"))
+
     def _texts(self, spec: dict[str, Any], stats: PartStats) -> None:
         picked = storage.read_table(spec["picked"])
         want = set(zip(picked.column("source").to_pylist(), picked.column("id").to_pylist()))
@@ -149,6 +164,7 @@ def map_small(ctx: StageContext, factory, specs: list[dict[str, Any]], *, label:
                 task = factory()
                 task.setup()
             task.run(spec)
+            release_memory()  # as a worker does after a task: the driver keeps none of it
     wanted = {s["part"] for s in specs}
     return [p for p in load_part_stats(work) if p.part in wanted]
 
@@ -196,15 +212,8 @@ def sample_ids(ctx: StageContext) -> list[tuple[str, str]]:
     for s, budget in budgets.items():
         j = int(np.searchsorted(np.cumsum(hist[s]), budget, side="right"))  # the bucket where the budget is passed
         limits[s] = (j + 1) << (64 - HIST_BITS) if j + 1 < 1 << HIST_BITS else None  # None: every document
-    # only the rows below each source's threshold (the files are sorted by key: row groups past
-    # every threshold are skipped)
-    expr = None
-    for s, v in limits.items():
-        e = pc.field("source") == s
-        if v is not None:
-            e = e & (pc.field("top") < (v >> 32))
-        expr = e if expr is None else expr | e
-    cands = [storage.read_table(work / "keys" / f"{sp['part']}.parquet", filters=expr) for sp in specs] if expr is not None else []
+    # only the rows below each source's threshold
+    cands = [_below(work / "keys" / f"{sp['part']}.parquet", limits) for sp in specs] if limits else []
     cand = pa.concat_tables(cands) if cands else KEYS_SCHEMA.empty_table()
     picked: list[tuple[str, str]] = []
     for s, budget in budgets.items():
@@ -217,8 +226,32 @@ def sample_ids(ctx: StageContext) -> list[tuple[str, str]]:
     return picked
 
 
-def _sample_texts(ctx: StageContext, picked: list[tuple[str, str]]) -> list[str]:
-    """Texts of the picked documents in the picked order, fetched by workers part by part."""
+def _below(path: Path, limits: dict[str, int | None]) -> pa.Table:
+    """The rows of a keys file (sorted by key) whose source has a limit and whose key is below it
+    (None: every row of the source), read a row group at a time until one starts past every limit.
+    Not a pyarrow.dataset filter: importing and running that on the driver cost it 176 MiB of RSS
+    (measured on bench_scaling's corpus), for files this small."""
+    finite = [v >> 32 for v in limits.values() if v is not None]
+    stop = None if len(finite) < len(limits) else max(finite)  # past this `top`, no source wants a row
+    out = []
+    pf = storage.parquet_file(path)
+    for g in range(pf.metadata.num_row_groups):
+        t = pf.read_row_group(g)
+        keep = np.zeros(t.num_rows, bool)
+        src = t.column("source")
+        top = t.column("top").to_numpy()
+        for s, v in limits.items():
+            m = pc.equal(src, s).to_numpy(zero_copy_only=False)
+            keep |= m if v is None else m & (top < (v >> 32))
+        out.append(t.filter(pa.array(keep)))
+        if stop is not None and t.num_rows and int(top.min()) >= stop:
+            break
+    return pa.concat_tables(out) if out else KEYS_SCHEMA.empty_table()
+
+
+def _fetch_texts(ctx: StageContext, picked: list[tuple[str, str]]) -> tuple[Path, list[Path]]:
+    """Workers fetch the picked documents' texts part by part; returns (the picked list's file,
+    the texts files): `ordered_texts` reads them in the picked order."""
     work = ctx.work / "sample"
     path = work / "picked.parquet"
     atomic_write_bytes(path, _parquet_bytes(pa.table({"source": [s for s, _ in picked], "id": [i for _, i in picked]},
@@ -228,13 +261,30 @@ def _sample_texts(ctx: StageContext, picked: list[tuple[str, str]]) -> list[str]
     twork = work / "texts-round"
     map_small(ctx, _SampleFactory(str(twork), ctx.cfg.seed, ctx.cfg.mixture.bytes_per_token), specs,
               label="tokenizer sample texts", work=twork, inline=_small(ctx))
-    want = {key: n for n, key in enumerate(picked)}
-    texts: list[str] = [""] * len(picked)
-    for sp in specs:
-        t = storage.read_table(twork / "texts" / f"{sp['part']}.parquet")
+    return path, [twork / "texts" / f"{sp['part']}.parquet" for sp in specs]
+
+
+def ordered_texts(picked_file: str | Path, text_files: list[str] | list[Path]) -> list[str]:
+    """The texts of the picked documents, in the picked order."""
+    picked = storage.read_table(picked_file)
+    want = {key: n for n, key in enumerate(zip(picked.column("source").to_pylist(), picked.column("id").to_pylist()))}
+    texts: list[str] = [""] * len(want)
+    for f in text_files:
+        t = storage.read_table(f)
         for s, i, text in zip(t.column("source").to_pylist(), t.column("id").to_pylist(), t.column("text").to_pylist()):
             texts[want[(s, i)]] = text
     return texts
+
+
+def _train(ctx: StageContext, picked_file: Path, text_files: list[Path]) -> tuple[str, int]:
+    """Train on the sample as one task (on a worker; here for small inputs): the driver never holds
+    the sample's texts. Returns (tokenizer.json text, characters trained on)."""
+    work = ctx.work / "train"
+    spec = {"round": "train", "part": "train", "picked": str(picked_file), "texts": [str(f) for f in text_files],
+            "tokenizer": ctx.cfg.tokenizer.model_dump(mode="json")}
+    [stats] = map_small(ctx, _SampleFactory(str(work), ctx.cfg.seed, ctx.cfg.mixture.bytes_per_token), [spec],
+                        label="tokenizer training", work=work, inline=_small(ctx))
+    return storage.location(work / TOKENIZER_FILE).read_text(encoding="utf-8"), int(stats.counters.get("chars", 0))
 
 
 class TokenizerStage(Stage):
@@ -259,15 +309,15 @@ class TokenizerStage(Stage):
                 raise ConfigError(f"tokenizer.path: {tcfg.path}: file not found")
             tok = load_tokenizer(src)
             origin = str(src)
+            text = tokenizer_json(tok)
         else:
             picked = sample_ids(ctx)
-            texts = _sample_texts(ctx, picked)
-            chars = sum(len(t) for t in texts)
-            log(f"tokenizer: training byte-level BPE (vocab {tcfg.vocab_size:,}) on {len(texts):,} documents, {chars:,} chars")
-            tok = train_bpe(texts, tcfg)
-            del texts
+            log(f"tokenizer: training byte-level BPE (vocab {tcfg.vocab_size:,}) on {len(picked):,} documents")
+            text, chars = _train(ctx, *_fetch_texts(ctx, picked))
+            from tokenizers import Tokenizer
+
+            tok = specials_as_text(Tokenizer.from_str(text))
             origin = "trained"
-        text = tokenizer_json(tok)
         atomic_write_bytes(tmp / "tokenizer.json", text.encode("utf-8"))
         atomic_write_bytes(tmp / "sample_ids.txt", "".join(f"{s}\t{i}\n" for s, i in picked).encode("utf-8"))
         info = {**describe(tok), "sha256": sha256_text(text), "origin": origin, "sample_documents": len(picked),

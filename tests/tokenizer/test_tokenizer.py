@@ -171,6 +171,13 @@ def test_sample_is_the_prefix_of_the_whole_order(ray_local, tmp_path, monkeypatc
     ctx = StageContext(cfg=cfg, output=tmp_path / "out", work=tmp_path / "work", inputs=inputs, stage_hash="h", workers=2)
     picked = ts.sample_ids(ctx)
     assert picked == _reference_sample(docs, 30_000, cfg.seed, cfg.mixture.bytes_per_token)
-    texts = ts._sample_texts(ctx, picked)
+    fetched = ts._fetch_texts(ctx, picked)
+    texts = ts.ordered_texts(*fetched)
     by_key = {(d["source"], d["id"]): d["text"] for d in docs}
     assert texts == [by_key[k] for k in picked] and 0 < sum(map(len, texts)) <= 30_000
+    # trained as one task (on a worker, or here): the driver never holds the texts; same JSON
+    from tokenizer.train import tokenizer_json, train_bpe
+
+    text, chars = ts._train(ctx, *fetched)
+    assert chars == sum(map(len, texts))
+    assert text == tokenizer_json(train_bpe(texts, cfg.tokenizer))
