@@ -176,9 +176,13 @@ import os, runpy, sys
 sys.modules["ray.dashboard.optional_deps"] = None  # importing it fails, as without ray[default]
 import ray.dashboard.utils
 ray.dashboard.utils.get_all_modules = lambda module_type: []  # no module imported or started
-sys.argv = sys.argv[1:]
-sys.path[0] = os.path.dirname(sys.argv[0])  # as when the script itself is run
-runpy.run_path(sys.argv[0], run_name="__main__")
+if sys.argv[1:2] == ["-m"]:  # an agent started as a module
+    sys.argv = sys.argv[2:]
+    runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+else:
+    sys.argv = sys.argv[1:]
+    sys.path[0] = os.path.dirname(sys.argv[0])  # as when the script itself is run
+    runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
