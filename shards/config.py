@@ -18,6 +18,9 @@ class ShardsConfig(StageToggle):
     val_min_documents: int = Field(2, ge=0, description="at least this many val documents per source")
     val_min_tokens: int = Field(0, ge=0, description="at least this many val tokens per source")
     batch_rows: int = Field(512, gt=0, description="documents per encode_batch call")
+    carry_tokens: Literal["auto", "always", "never"] = Field(
+        "auto", description="the sort carries each document's tokens, so shard writers read no token part "
+        "(auto: when the output is on an object store; always: e.g. a slow network file system)")
     exports: list[Literal["nanogpt", "llmc", "megatron"]] = Field(
         default_factory=list, description="extra formats under shards/export/: nanogpt (train.bin, val.bin, meta.pkl; "
         "uint16 vocabularies only), llmc (llm.c / modded-nanogpt .bin per shard), megatron (.bin/.idx)")

@@ -186,12 +186,9 @@ def assign_shards(tokens: np.ndarray, per_shard: int) -> np.ndarray:
 class ShardStage(Stage):
     name = "shards"
     published = ("shards",)  # under output; its files are in the stage marker
-    config_keys = ("shards", "tokenizer", "mixture", "sources")
+    config_keys = ("shards!carry_tokens", "tokenizer", "mixture", "sources")  # where tokens travel: same bytes
     documents = False
     inline_tokens = INLINE_TOKENS
-    # Whether the sort carries the tokens (shards/gather.py); None: when the work folder is on an
-    # object store, where a writer would otherwise read every token part it gathers from.
-    carry_tokens: bool | None = None
     gather_limit = GATHER_LIMIT  # rows of one key bucket gathered to the driver (mixture cut, val floors)
     buckets_per_worker = BUCKETS_PER_WORKER
 
@@ -238,7 +235,9 @@ class ShardStage(Stage):
         # 4. the canonical order and the shard cuts, a distributed sort (checked before a shard is written)
         workers = ctx.workers or os.cpu_count() or 1
         token_files = [str(ctx.work / "tokens" / f"{n}.arrow") for n in names]
-        carry = storage.is_remote(ctx.work) if self.carry_tokens is None else self.carry_tokens
+        # carried through the sort (shards/gather.py): on an object store a writer would otherwise
+        # read every token part it gathers from
+        carry = storage.is_remote(ctx.work) if scfg.carry_tokens == "auto" else scfg.carry_tokens == "always"
         buckets = max(1, self.buckets_per_worker * workers, math.ceil(sel.selected / BUCKET_ROWS))
         if carry:  # a sort task holds its range's tokens too
             buckets = max(buckets, math.ceil(tokenized.counters["tokens"] * epochs * dtype.itemsize / BUCKET_TOKEN_BYTES))

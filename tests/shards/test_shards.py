@@ -48,20 +48,15 @@ def test_shards_written_by_workers_are_byte_identical(run, tmp_path_factory, mon
     assert dir_bytes(out1 / "shards") == dir_bytes(Path(cfg2.output) / "shards")
 
 
-@pytest.mark.parametrize("inline", [False, True])
-def test_shards_sorted_with_their_tokens_are_byte_identical(run, tmp_path_factory, monkeypatch, inline):
+def test_shards_sorted_with_their_tokens_are_byte_identical(run, tmp_path_factory):
     """On an object store the sort carries each document's tokens (shards/gather.py) and writers
-    read no token part; forced here on local disk, on workers and on the driver: same bytes."""
-    from shards.stage import ShardStage
-
+    read no token part (`shards.carry_tokens: auto`); asked for on local disk: the same bytes.
+    tests/pipelines/test_cluster_s3.py takes the same path on a real S3 server."""
     cfg, _, out1 = run
-    monkeypatch.setattr(ShardStage, "carry_tokens", True)
-    if not inline:
-        monkeypatch.setattr(ShardStage, "inline_tokens", -1)
-    cfg2 = cfg.model_copy(update={"output": str(tmp_path_factory.mktemp("carried") / "out")})
+    cfg2 = cfg.model_copy(update={"output": str(tmp_path_factory.mktemp("carried") / "out"),
+                                  "shards": cfg.shards.model_copy(update={"carry_tokens": "always"})})
     run_config(cfg2, workers=2)
-    work = Path(cfg2.output) / "_work"
-    scattered = list(work.glob("*-shards/scatter-*/rows/*.parquet"))
+    scattered = list((Path(cfg2.output) / "_work").glob("*-shards/scatter-*/rows/*.parquet"))
     assert scattered and all("toks" in pq.ParquetFile(f).schema_arrow.names for f in scattered)
     assert dir_bytes(out1 / "shards") == dir_bytes(Path(cfg2.output) / "shards")
 
