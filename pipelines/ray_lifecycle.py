@@ -115,14 +115,11 @@ def lean_head(dashboard: bool, worker_logs: bool = True):
         if dashboard:
             api_server(self, *args, **kwargs)
 
-    parameter.RayParams = LeanParams
-    ray_node.Node.start_api_server = start_api_server
-    undo = [_patch_dashboard_deps_check(dashboard), _patch_node_wait(), None if dashboard else _patch_minimal_agent()]
+    undo = [_replace(parameter, "RayParams", LeanParams), _replace(ray_node.Node, "start_api_server", start_api_server),
+            _patch_dashboard_deps_check(dashboard), _patch_node_wait(), None if dashboard else _patch_minimal_agent()]
     try:
         yield
     finally:
-        parameter.RayParams = params
-        ray_node.Node.start_api_server = api_server
         for u in undo:
             if u is not None:
                 u()
@@ -132,6 +129,13 @@ def lean_head(dashboard: bool, worker_logs: bool = True):
 # whether the dashboard agent must run `--minimal`, which cost this process 23 MiB and 0.2-0.4 s
 # (aiohttp, opencensus, opentelemetry, prometheus_client). Finding the packages answers the same.
 _DASHBOARD_DEPS = ("aiohttp", "aiohttp_cors", "grpc", "opencensus", "opentelemetry", "prometheus_client", "pydantic")
+
+
+def _replace(owner: Any, name: str, new: Any) -> Callable[[], None]:
+    """Set `owner.name` to `new` while Ray starts; returns the undo."""
+    original = getattr(owner, name)
+    setattr(owner, name, new)
+    return lambda: setattr(owner, name, original)
 
 
 def _patch_dashboard_deps_check(dashboard: bool) -> Callable[[], None] | None:
@@ -157,12 +161,7 @@ def _patch_dashboard_deps_check(dashboard: bool) -> Callable[[], None] | None:
         missing = [m for m in _DASHBOARD_DEPS if importlib.util.find_spec(m) is None]
         return ImportError(f"missing {', '.join(missing)}") if missing else None
 
-    ray_utils.get_dashboard_dependency_error = found
-
-    def undo() -> None:
-        ray_utils.get_dashboard_dependency_error = original
-
-    return undo
+    return _replace(ray_utils, "get_dashboard_dependency_error", found)
 
 
 # Run first in the dashboard agent's process (`python -c` before agent.py and its arguments): the
@@ -204,12 +203,7 @@ def _patch_minimal_agent() -> Callable[[], None] | None:
         cmd = original(kind, *args, **kwargs)
         return [*cmd, "-c", _MINIMAL_AGENT] if kind == component else cmd
 
-    services._build_python_executable_command_memory_profileable = command
-
-    def undo() -> None:
-        services._build_python_executable_command_memory_profileable = original
-
-    return undo
+    return _replace(services, "_build_python_executable_command_memory_profileable", command)
 
 
 # How often a starting local Ray is asked whether its raylet has registered (seconds).
@@ -247,12 +241,7 @@ def _patch_node_wait() -> Callable[[], None] | None:
             pass
         return original(gcs_address, node_id, *args, **kwargs)
 
-    services.get_node = get_node
-
-    def undo() -> None:
-        services.get_node = original
-
-    return undo
+    return _replace(services, "get_node", get_node)
 
 
 def bind_loopback() -> None:

@@ -62,12 +62,31 @@ def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(sk[lo]), order[lo:hi]) for lo, hi in _runs(sk)]
 
 
-def gather_tokens(parts, rows: pa.Table, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """(flat tokens, offsets) of selection rows in their order: row i's `tokens` tokens starting at
-    `pstart` in token part `part`; `parts(k)` opens token part k (a `PartTokens`)."""
+class TokenParts:
+    """The token parts by index (`part` of a selection row), each opened once."""
+
+    def __init__(self, files: list[str]):
+        self.files = files
+        self.opened: dict[int, PartTokens] = {}
+
+    def __call__(self, k: int) -> PartTokens:
+        if k not in self.opened:
+            self.opened[k] = PartTokens(storage.location(self.files[k]))
+        return self.opened[k]
+
+
+def _offsets(rows: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """(tokens per row, row offsets into the flat tokens)."""
     lens = rows.column("tokens").to_numpy().astype(np.int64)
     offsets = np.zeros(len(lens) + 1, np.int64)
     np.cumsum(lens, out=offsets[1:])
+    return lens, offsets
+
+
+def gather_tokens(parts: TokenParts, rows: pa.Table, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(flat tokens, offsets) of selection rows in their order: row i's `tokens` tokens starting at
+    `pstart` in token part `part`."""
+    lens, offsets = _offsets(rows)
     flat = np.empty(int(offsets[-1]), dtype=dtype)
     part_col = rows.column("part").to_numpy()
     pstart = rows.column("pstart").to_numpy().astype(np.int64)
@@ -80,12 +99,9 @@ def carried_tokens(rows: pa.Table, dtype: np.dtype) -> tuple[np.ndarray, np.ndar
     """(flat tokens, offsets) of sorted rows that carry their tokens (column `toks`): one copy."""
     from shards.order import TOKS
 
-    col = rows.column(TOKS)
-    values = [c.flatten().to_numpy(zero_copy_only=False) for c in col.chunks]
+    values = [c.flatten().to_numpy(zero_copy_only=False) for c in rows.column(TOKS).chunks]
     flat = np.concatenate(values).astype(dtype, copy=False) if values else np.empty(0, dtype)
-    lens = rows.column("tokens").to_numpy().astype(np.int64)
-    offsets = np.zeros(len(lens) + 1, np.int64)
-    np.cumsum(lens, out=offsets[1:])
+    _, offsets = _offsets(rows)
     if int(offsets[-1]) != len(flat):
         raise ValueError(f"sorted rows carry {len(flat):,} tokens, their counts say {int(offsets[-1]):,}")
     return flat, offsets

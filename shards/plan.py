@@ -25,7 +25,7 @@ from pipelines.step import Resources
 from shards import order
 from shards.export import SplitFile, assemble
 from shards.format import token_dtype
-from shards.gather import PartTokens, gather_tokens
+from shards.gather import TokenParts, gather_tokens
 from shards.split import scan_val
 from tokenizer.stage import map_small
 
@@ -70,14 +70,7 @@ class RoundTask:
         rows = storage.read_table(spec["input"])
         toks = None
         if self.token_files is not None:  # one selection file: (mostly) one token part, read through once
-            parts: dict[int, PartTokens] = {}
-
-            def part(k: int) -> PartTokens:
-                if k not in parts:
-                    parts[k] = PartTokens(storage.location(self.token_files[k]))
-                return parts[k]
-
-            flat, offsets = gather_tokens(part, rows, token_dtype(self.vocab))
+            flat, offsets = gather_tokens(TokenParts(self.token_files), rows, token_dtype(self.vocab))
             toks = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat))
         order.scatter(rows, self.seed, spec["cuts"], spec["buckets"], self.work / "rows" / f"{spec['part']}.parquet",
                       self.work / "agg" / f"{spec['part']}.parquet", toks)

@@ -59,7 +59,7 @@ from pipelines.step import Resources
 from shards.config import MAX_SHARD_TOKENS
 from shards.export import Exports, finish_exports, split_files, write_shard_exports
 from shards.format import MANIFEST, Manifest, ShardInfo, sha256_file, shard_schema, token_dtype, tokens_array, write_shard
-from shards.gather import PartTokens, carried_tokens, gather_tokens
+from shards.gather import TokenParts, carried_tokens, gather_tokens
 from shards.order import DEST_SCHEMA, SPLITS, TOKS, dest_offsets, shard_rows, summed
 from shards.plan import RoundFactory, mapper
 from shards.split import GATHER_SCHEMA, MAX_FLOOR_SHARE, VHIST_SCHEMA, decide_val, hash_limit, short_warnings
@@ -105,15 +105,10 @@ class ShardWriteTask:
         self.vocab, self.meta, self.exports = vocab, meta, exports
         self.dtype = token_dtype(vocab)
         self.resources = Resources()
-        self.parts: dict[int, PartTokens] = {}
+        self.parts = TokenParts(token_files)
 
     def setup(self) -> None:
         pass
-
-    def _part(self, k: int) -> PartTokens:
-        if k not in self.parts:
-            self.parts[k] = PartTokens(storage.location(self.token_files[k]))
-        return self.parts[k]
 
     def run(self, spec: dict[str, Any]) -> dict[str, Any]:
         import time
@@ -141,7 +136,7 @@ class ShardWriteTask:
         if TOKS in rows.column_names:  # the tokens came with the sorted rows (shards/gather.py)
             flat, offsets = carried_tokens(rows, self.dtype)
         else:
-            flat, offsets = gather_tokens(self._part, rows, self.dtype)
+            flat, offsets = gather_tokens(self.parts, rows, self.dtype)
         lens = np.diff(offsets)
         src_arr = rows.column("source").combine_chunks()
         sha, nbytes = write_shard(self.staging / name, rows.column("id"), src_arr, tokens_array(flat, offsets, self.vocab), schema)
