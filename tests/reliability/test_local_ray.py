@@ -67,3 +67,35 @@ def test_runtime_dashboard_brings_the_full_agent_and_dashboard_back(tmp_path):
     assert got["total"] == 90
     assert "dashboard/dashboard.py" in "\n".join(got["procs"])
     assert got["loaded"] and "Loaded 0 modules" not in got["loaded"][0]
+
+
+RERUN = textwrap.dedent('''
+    import json, sys
+    sys.path.insert(0, sys.argv[1])
+    from pipelines.config import parse_config
+    from pipelines.run import run_pipeline
+
+    folder = sys.argv[2]
+    with open(folder + "/notes.jsonl", "w") as f:
+        for i in range(50):
+            f.write(json.dumps({"id": str(i), "text": f"note {i}: " + "words of a note " * 20}) + "\\n")
+    cfg = parse_config({"output": folder + "/out", "sources": [{"name": "notes", "kind": "jsonl", "paths": [folder + "/*.jsonl"]}],
+                        "filters": {"enabled": False}, "dedup": {"enabled": False}, "mixture": {"enabled": False},
+                        "tokenizer": {"enabled": False}, "shards": {"enabled": False}})
+    first = run_pipeline(cfg, workers=1)
+    again = run_pipeline(cfg, workers=1)
+    print(json.dumps([first["fixed_costs"]["ray_start_s"], again["fixed_costs"]["ray_start_s"],
+                      first["accounting"], again["accounting"]]))
+''')
+
+
+def test_a_rerun_with_every_stage_up_to_date_starts_no_ray(tmp_path):
+    script = tmp_path / "rerun.py"
+    script.write_text(RERUN)
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    out = subprocess.run([sys.executable, str(script), str(ROOT), str(tmp_path)], capture_output=True, text=True,
+                         timeout=300, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    first, again, acc1, acc2 = json.loads(out.stdout.strip().splitlines()[-1])
+    assert first > 0 and again == 0.0
+    assert acc1 == acc2 and acc1["documents"] == 50
