@@ -4,6 +4,8 @@ minhash pipeline and rensa 0.5.0, on one planted corpus with known duplicate gro
     .venv/bin/python benchmarks/bench_peers_dedup.py [--families 300] [--workers 2] [--only grist,datatrove,rensa] [--repeat 2]
 
 --families 5200 is the 64 MB corpus of issue 12's goal (--families 300: 3.7 MB, the fixed costs).
+--real 64 runs the same on 64 MB of real text instead (`real_corpus`: the truth is each real
+document's repetitions, whose paragraphs are shuffled).
 
 Corpus: `bench_dedup_quality.make_corpus` (families of an original and edited variants with true
 Jaccards over ~0.55-1.0, boilerplate-sharing unrelated documents, unrelated documents), written as
@@ -264,12 +266,72 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: str | Non
             "stdout": "".join(out_chunks), "stderr": "".join(err_chunks)}
 
 
-def build_corpus(folder: Path, families: int, seed: int, threshold: float) -> tuple[list[str], list[list[str]], int]:
-    """Writes the planted corpus as FILES JSONL files; returns (all ids, true clusters as ids, bytes)."""
+def real_corpus(mb: int) -> tuple[list[tuple[str, str]], list[list[int]]]:
+    """The peer corpus of real text (benchmarks/peer_corpus.py: books, Wikipedia, Chinese web
+    text, code, repeated with each repetition's paragraphs shuffled) as (id, text) documents, and
+    the repetitions of each real document as the groups the truth is checked in. Real documents
+    that are near-duplicates of one another across groups are not in the truth: a removal of one
+    counts against both tools' precision alike."""
+    import gzip
+
+    from benchmarks.peer_corpus import build
+
+    src = build(mb)
+    distinct = json.loads((src / "_DONE").read_text())["distinct"]
+    docs = [(d["id"], d["text"]) for f in sorted(src.glob("*.jsonl.gz"))
+            for d in map(json.loads, gzip.open(f, "rt", encoding="utf-8"))]
+    groups: dict[int, list[int]] = {}
+    for i, (doc_id, _) in enumerate(docs):
+        groups.setdefault(int(doc_id[1:]) % distinct, []).append(i)
+    return docs, list(groups.values())
+
+
+def _real_shingles(text: str, n: int = 5) -> set[str]:
+    """5-grams of lower-cased whitespace words, or, for a text that is mostly Chinese/Japanese
+    (written without spaces: a whole line is one "word"), of its characters, spaces removed."""
+    cjk = sum(1 for ch in text if "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff")
+    if cjk >= 0.3 * max(1, sum(not ch.isspace() for ch in text)):
+        chars = "".join(text.lower().split())
+        return {chars[i:i + n] for i in range(max(1, len(chars) - n + 1))}
+    w = text.lower().split()
+    return {" ".join(w[i:i + n]) for i in range(max(1, len(w) - n + 1))}
+
+
+def real_truth(docs: list[tuple[str, str]], groups: list[list[int]], threshold: float) -> list[list[int]]:
+    """Connected components of the pairs within a group whose true Jaccard (`_real_shingles`) is
+    >= threshold (document indices)."""
+    parent = list(range(len(docs)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for g in groups:
+        sets = {i: _real_shingles(docs[i][1]) for i in g}
+        for k, a in enumerate(g):
+            for b in g[k + 1:]:
+                if len(sets[a] & sets[b]) >= threshold * len(sets[a] | sets[b]):
+                    parent[find(a)] = find(b)
+    comps: dict[int, list[int]] = {}
+    for i in range(len(docs)):
+        comps.setdefault(find(i), []).append(i)
+    return [c for c in comps.values() if len(c) > 1]
+
+
+def build_corpus(folder: Path, families: int, seed: int, threshold: float,
+                 real_mb: int = 0) -> tuple[list[str], list[list[str]], int]:
+    """Writes the planted corpus (or, with `real_mb`, the real one) as FILES JSONL files; returns
+    (all ids, true clusters as ids, bytes)."""
     from benchmarks.bench_dedup_quality import make_corpus, truth_clusters
 
-    docs, groups = make_corpus(families, seed)
-    clusters, _ = truth_clusters(docs, groups, threshold)
+    if real_mb:
+        docs, groups = real_corpus(real_mb)
+        clusters = real_truth(docs, groups, threshold)
+    else:
+        docs, groups = make_corpus(families, seed)
+        clusters, _ = truth_clusters(docs, groups, threshold)
     order = list(range(len(docs)))
     random.Random(seed).shuffle(order)  # family members spread over files, as in a real crawl
     folder.mkdir(parents=True, exist_ok=True)
@@ -385,7 +447,7 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="bench-peers-dedup-") as tmp:
         tmp_p = Path(tmp)
         data = tmp_p / "data"
-        ids, clusters, nbytes = build_corpus(data, args.families, args.seed, args.threshold)
+        ids, clusters, nbytes = build_corpus(data, args.families, args.seed, args.threshold, getattr(args, "real", 0))
         print(f"corpus: {len(ids)} docs, {nbytes / 1e6:.1f} MB, {len(clusters)} true clusters, "
               f"{sum(len(c) - 1 for c in clusters)} documents to remove; workers {args.workers}", flush=True)
         for k in range(getattr(args, "repeat", 1)):
@@ -404,6 +466,8 @@ def run(args: argparse.Namespace | None = None) -> list[dict]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--families", type=int, default=300, help="planted families (~4.5 docs of ~2.3 KB each, all told)")
+    ap.add_argument("--real", type=int, default=0, metavar="MB",
+                    help="instead of the planted corpus: MB of the real peer corpus (benchmarks/peer_corpus.py)")
     ap.add_argument("--threshold", type=float, default=0.8)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
